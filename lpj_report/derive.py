@@ -1,0 +1,157 @@
+"""Derived variables: one function per variable documented in ``data/codebook/derived.yaml``.
+
+Every function takes the typed respondent table (single-choice answers as codebook keys, numbers
+as floats) plus the wave metadata and returns one column. A missing input gives a missing
+derived value unless the rule in the codebook says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lpj_report.codebook import Codebook, Variable
+
+LEARNING_ITEMS = (
+    "ls_uden_for_omraade",
+    "ls_ikke_rustet",
+    "ls_kolleger",
+    "ls_overordnet",
+    "ls_moeder",
+    "ls_lettere",
+    "ls_bedre",
+    "ls_fejl",
+)
+LEARNED = "i_hoej_grad"
+
+AREA_OF_WORKPLACE = {
+    "forvaltning": "administration",
+    "skole": "skole",
+    "vuggestue_boernehave": "dagpasning",
+    "fritidsordning_fritidsklub": "dagpasning",
+    "dagpleje": "dagpasning",
+    "hjemmepleje": "aeldre",
+    "plejehjem_plejecenter": "aeldre",
+    "andet": "andet",
+}
+
+Derivation = Callable[[pd.DataFrame, dict[str, Any]], pd.Series]
+DERIVATIONS: dict[str, Derivation] = {}
+
+
+def derivation(name: str) -> Callable[[Derivation], Derivation]:
+    def register(func: Derivation) -> Derivation:
+        DERIVATIONS[name] = func
+        return func
+
+    return register
+
+
+def _bins(values: pd.Series, edges: list[float], keys: list[str]) -> pd.Series:
+    """Whole-year groups: ``edges`` are the upper limits (inclusive) of all but the last group."""
+    whole = np.floor(values.astype("Float64").to_numpy(dtype=float, na_value=np.nan))
+    out = pd.Series(pd.NA, index=values.index, dtype="object")
+    known = ~np.isnan(whole)
+    idx = np.searchsorted(np.asarray(edges, dtype=float), whole[known], side="left")
+    out[known] = [keys[i] for i in idx]
+    return out
+
+
+@derivation("laering_antal")
+def learning_count(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Number of the eight learning situations answered "i høj grad" (0–8).
+
+    An unanswered item counts as not "i høj grad"; with all eight unanswered the count is missing.
+    """
+    items = df[list(LEARNING_ITEMS)]
+    count = (items == LEARNED).sum(axis=1).astype("Float64")
+    count[items.isna().all(axis=1)] = pd.NA
+    return count
+
+
+def _learning_levels(df: pd.DataFrame, low_max: int) -> pd.Series:
+    count = df["laering_antal"] if "laering_antal" in df else learning_count(df, {})
+    return _bins(count, [low_max, 5], ["lav", "mellem", "hoej"])
+
+
+@derivation("laering")
+def learning(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Publication definition: lav 0–2, mellem 3–5, høj 6–8 situations."""
+    return _learning_levels(df, 2)
+
+
+@derivation("laering_alt")
+def learning_alt(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """The cut-off behind the pies by workplace: lav 0–3, mellem 4–5, høj 6–8."""
+    return _learning_levels(df, 3)
+
+
+@derivation("omraade")
+def area(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Work area from workplace type (see ``AREA_OF_WORKPLACE``)."""
+    return df["arbejdssted"].astype("object").map(AREA_OF_WORKPLACE)
+
+
+@derivation("aldersgruppe")
+def age_group(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Under 30; 30–39; 40–49; 50 and over (whole years)."""
+    return _bins(df["alder"], [29, 39, 49], ["under_30", "a30_39", "a40_49", "a50_plus"])
+
+
+TENURE_EDGES = [3, 5, 15, 25]
+TENURE_KEYS = ["aar_0_3", "aar_4_5", "aar_6_15", "aar_16_25", "over_25"]
+
+
+@derivation("stilling_gruppe")
+def position_tenure_group(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Years in present position: 0–3, 4–5, 6–15, 16–25, over 25."""
+    return _bins(df["aar_stilling"], TENURE_EDGES, TENURE_KEYS)
+
+
+@derivation("arbejdsplads_gruppe")
+def workplace_tenure_group(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Years at present workplace, grouped as ``stilling_gruppe``."""
+    return _bins(df["aar_arbejdsplads"], TENURE_EDGES, TENURE_KEYS)
+
+
+@derivation("kommune_gruppe")
+def municipality_tenure_group(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Years in the municipality, grouped as ``stilling_gruppe``."""
+    return _bins(df["aar_kommune"], TENURE_EDGES, TENURE_KEYS)
+
+
+@derivation("kommunestoerrelse")
+def municipality_size(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Size group of the respondent's municipality from the wave's ``municipalities`` table."""
+    sizes = wave.get("municipalities") or {}
+    return df["kommune"].astype("object").map(sizes)
+
+
+def apply_derived(df: pd.DataFrame, codebook: Codebook, wave: dict[str, Any]) -> pd.DataFrame:
+    """Add every derived variable whose inputs are present, in codebook order.
+
+    Single-choice results become ordered categoricals of the codebook keys; numbers Float64.
+    """
+    missing = [v.name for v in codebook.derived if v.name not in DERIVATIONS]
+    if missing:
+        raise NotImplementedError(f"no derivation for {', '.join(missing)}")
+    out = df.copy()
+    for var in codebook.derived:
+        if not all(name in out for name in var.inputs):
+            continue
+        out[var.name] = as_typed(DERIVATIONS[var.name](out, wave), var)
+    return out
+
+
+def as_typed(values: pd.Series, var: Variable) -> pd.Series:
+    """Cast a column of keys (single) or numbers to the table's typed representation."""
+    if var.kind == "single":
+        unknown = set(values.dropna().unique()) - set(var.keys)
+        if unknown:
+            raise ValueError(f"{var.name}: values outside the codebook: {sorted(map(str, unknown))}")
+        dtype = pd.CategoricalDtype(var.keys, ordered=True)
+        return pd.Series(pd.Categorical(values.astype("object"), dtype=dtype), index=values.index)
+    return values.astype("Float64")

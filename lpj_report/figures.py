@@ -1,0 +1,237 @@
+"""The figure registry (``data/figures/*.yaml``) and the statistics that compute it.
+
+Every number in the report is one row of the tidy figure table:
+
+    figure, group, category, numerator, base, value, unit, decimals
+
+Statistics (base n always counts whole respondents):
+
+* ``share``: respondents in population ∩ filter ∩ group who gave a non-missing answer that is
+  not in ``exclude`` form the base; the numerator is those whose answer is the category (or any
+  key of a combined category); value = 100 · numerator / base.
+* ``multi_share``: for each option of a multiple-choice question, the base is the respondents in
+  population ∩ filter ∩ group who ticked at least one option (a question left blank is missing);
+  the numerator is those who ticked the option.
+* ``mean``: mean of a number variable over respondents with a non-missing answer; numerator is
+  the sum, base the number answering.
+* ``count``: respondents in population ∩ filter ∩ group (value = base = numerator).
+* ``response_rate``: per role (breakdown ``rolle``) and in total, returned questionnaires
+  (respondents in the data) as a percentage of questionnaires sent (wave metadata).
+
+A group whose base is 0 gives a row with missing value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from lpj_report.codebook import Codebook
+from lpj_report.paths import DATA_DIR
+
+STATISTICS = ("share", "multi_share", "mean", "count", "response_rate")
+UNITS = {"share": "pct", "multi_share": "pct", "mean": "years", "count": "count",
+         "response_rate": "pct"}
+ALL = "alle"
+COLUMNS = ["figure", "group", "category", "numerator", "base", "value", "unit", "decimals"]
+
+
+class FigureError(ValueError):
+    """A figure declaration is inconsistent with the codebook."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    id: str
+    title: str
+    variable: str
+    statistic: str
+    population: str = "alle"
+    filter: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    breakdown: str | None = None
+    combine: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    categories: tuple[str, ...] | None = None
+    decimals: int = 0
+    chart: str = "none"
+    section: str = ""
+    note: str = ""
+    unit: str | None = None
+
+    @property
+    def variables(self) -> list[str]:
+        """Every variable the figure reads (for the generator and for validation)."""
+        names = [self.variable, *self.filter]
+        if self.breakdown:
+            names.append(self.breakdown)
+        return names
+
+
+def load_populations(path: Path | None = None) -> dict[str, dict[str, tuple[str, ...]]]:
+    path = path or DATA_DIR / "populations.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["populations"]
+    return {name: {k: tuple(v) for k, v in (cond or {}).items()} for name, cond in raw.items()}
+
+
+def _figure(raw: dict[str, Any]) -> Figure:
+    return Figure(
+        id=str(raw["id"]),
+        title=str(raw.get("title", "")),
+        variable=str(raw["variable"]),
+        statistic=str(raw.get("statistic", "share")),
+        population=str(raw.get("population", "alle")),
+        filter={k: tuple(v) for k, v in (raw.get("filter") or {}).items()},
+        breakdown=raw.get("breakdown"),
+        combine={k: tuple(v) for k, v in (raw.get("combine") or {}).items()},
+        exclude=tuple(raw.get("exclude") or ()),
+        categories=tuple(raw["categories"]) if raw.get("categories") else None,
+        decimals=int(raw.get("decimals", 0)),
+        chart=str(raw.get("chart", "none")),
+        section=str(raw.get("section", "")),
+        note=str(raw.get("note", "")),
+        unit=raw.get("unit"),
+    )
+
+
+def load_figures(codebook: Codebook, folder: Path | None = None,
+                 populations: dict | None = None) -> list[Figure]:
+    """Read every figure declaration (file name order) and check it against the codebook."""
+    folder = folder or DATA_DIR / "figures"
+    populations = populations if populations is not None else load_populations()
+    figures: list[Figure] = []
+    seen: set[str] = set()
+    for path in sorted(folder.glob("*.yaml")):
+        for raw in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("figures") or []:
+            try:
+                fig = _figure(raw)
+            except KeyError as exc:
+                raise FigureError(f"{path.name}: figure {raw.get('id')!r} lacks {exc}") from None
+            if fig.id in seen:
+                raise FigureError(f"{path.name}: figure id {fig.id!r} declared twice")
+            seen.add(fig.id)
+            check_figure(fig, codebook, populations, source=path.name)
+            figures.append(fig)
+    return figures
+
+
+def check_figure(fig: Figure, codebook: Codebook, populations: dict, source: str = "") -> None:
+    where = f"{source}: {fig.id}"
+    if fig.statistic not in STATISTICS:
+        raise FigureError(f"{where}: statistic must be one of {STATISTICS}")
+    if fig.population not in populations:
+        raise FigureError(f"{where}: unknown population {fig.population!r}")
+    for name in fig.variables:
+        if name not in codebook:
+            raise FigureError(f"{where}: variable {name!r} is not in the codebook")
+    var = codebook[fig.variable]
+    for name, keys in fig.filter.items():
+        bad = set(keys) - set(codebook[name].keys)
+        if bad:
+            raise FigureError(f"{where}: filter {name} has unknown keys {sorted(bad)}")
+    for name, keys in fig.combine.items():
+        bad = set(keys) - set(var.keys)
+        if bad:
+            raise FigureError(f"{where}: combine {name} has unknown keys {sorted(bad)}")
+    if fig.statistic in ("share", "multi_share") and var.kind == "number":
+        raise FigureError(f"{where}: {fig.statistic} needs a categorical variable")
+    if fig.statistic == "multi_share" and var.kind != "multi":
+        raise FigureError(f"{where}: multi_share needs a multiple-choice variable")
+    if fig.statistic == "share" and var.kind != "single":
+        raise FigureError(f"{where}: share needs a single-choice variable")
+    if fig.statistic == "mean" and var.kind != "number":
+        raise FigureError(f"{where}: mean needs a number variable")
+    if fig.breakdown and codebook[fig.breakdown].kind != "single":
+        raise FigureError(f"{where}: breakdown must be a single-choice variable")
+
+
+def category_keys(fig: Figure, codebook: Codebook) -> list[str]:
+    """The category keys a figure reports, in codebook order, then combined categories."""
+    var = codebook[fig.variable]
+    if fig.statistic in ("mean",):
+        return ["mean"]
+    if fig.statistic in ("count", "response_rate"):
+        return ["n"]
+    keys = list(fig.categories) if fig.categories else [k for k in var.keys if k not in fig.exclude]
+    return keys + [k for k in fig.combine if k not in keys]
+
+
+def group_keys(fig: Figure, codebook: Codebook) -> list[str]:
+    return [ALL] + (codebook[fig.breakdown].keys if fig.breakdown else [])
+
+
+def _mask(df: pd.DataFrame, cond: dict[str, tuple[str, ...]]) -> np.ndarray:
+    mask = np.ones(len(df), dtype=bool)
+    for name, keys in cond.items():
+        mask &= df[name].isin(keys).to_numpy(dtype=bool)
+    return mask
+
+
+def compute_figure(fig: Figure, df: pd.DataFrame, codebook: Codebook, populations: dict,
+                   wave: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """All rows of one figure (see the module docstring for the statistics)."""
+    var = codebook[fig.variable]
+    scope = _mask(df, populations[fig.population]) & _mask(df, fig.filter)
+    unit = fig.unit or UNITS[fig.statistic]
+    rows = []
+    for group in group_keys(fig, codebook):
+        members = scope if group == ALL else scope & (df[fig.breakdown] == group).to_numpy(bool)
+        for category, num, base in _statistic(fig, var, df, members, group, codebook, wave):
+            value = (100.0 * num / base if unit == "pct" else num / base) if base else None
+            if fig.statistic == "count":
+                value = float(base)
+            rows.append({"figure": fig.id, "group": group, "category": category,
+                         "numerator": num, "base": base, "value": value,
+                         "unit": unit, "decimals": fig.decimals})
+    return rows
+
+
+def _statistic(fig, var, df, members, group, codebook, wave):
+    if fig.statistic == "share":
+        col = df[fig.variable]
+        valid = members & col.notna().to_numpy(bool) & ~col.isin(fig.exclude).to_numpy(bool)
+        base = int(valid.sum())
+        for key in category_keys(fig, codebook):
+            keys = fig.combine.get(key, (key,))
+            yield key, int((valid & col.isin(keys).to_numpy(bool)).sum()), base
+    elif fig.statistic == "multi_share":
+        ticks = df[var.columns].fillna(0).to_numpy(dtype=float)
+        answered = members & (ticks.sum(axis=1) > 0)
+        base = int(answered.sum())
+        by_key = {c.key: ticks[:, i] for i, c in enumerate(var.codes)}
+        for key in category_keys(fig, codebook):
+            picked = np.zeros(len(df), dtype=bool)
+            for k in fig.combine.get(key, (key,)):
+                picked |= by_key[k] > 0
+            yield key, int((answered & picked).sum()), base
+    elif fig.statistic == "mean":
+        values = df[fig.variable].to_numpy(dtype=float, na_value=np.nan)
+        ok = members & ~np.isnan(values)
+        yield "mean", float(values[ok].sum()), int(ok.sum())
+    elif fig.statistic == "count":
+        n = int(members.sum())
+        yield "n", n, n
+    elif fig.statistic == "response_rate":
+        sent = (wave or {}).get("sent") or {}
+        n = int(members.sum())
+        base = sum(sent.values()) if group == ALL else int(sent.get(group, 0))
+        yield "n", n, base
+
+
+def compute_figures(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
+                    populations: dict, wave: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The tidy figure table for every registered figure, in registry order."""
+    rows = [r for fig in figures for r in compute_figure(fig, df, codebook, populations, wave)]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+@cache
+def default_figures() -> tuple[Figure, ...]:
+    from lpj_report.codebook import default_codebook
+
+    return tuple(load_figures(default_codebook()))
