@@ -18,7 +18,7 @@ import pandas as pd
 from lpj_report.codebook import Codebook
 from lpj_report.figures import Figure
 from lpj_report.generate.build import Builder, Report
-from lpj_report.generate.model import load_model
+from lpj_report.generate.model import ModelError, load_model
 from lpj_report.targets import Published
 
 DEFAULT_SEED = 2002
@@ -48,8 +48,15 @@ def to_codes(table: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
 
 
 def generate(codebook: Codebook, figures: list[Figure], populations: dict,
-             published: Published, wave: dict[str, Any], seed: int = DEFAULT_SEED) -> Generated:
+             published: Published, wave: dict[str, Any], seed: int = DEFAULT_SEED,
+             progress: bool = False) -> Generated:
     steps = load_model(codebook)
+    modelled = {s.name for s in steps} | {i for s in steps for i in s.items}
+    missing = [v.name for v in codebook.questions
+               if v.name not in modelled and v.name not in ("respondent", "rolle")]
+    if missing:
+        raise ModelError("not in the reconstruction model (data/reconstruction): "
+                         + ", ".join(missing))
     builder = Builder(codebook, figures, populations, published, steps, wave, seed)
-    table = builder.run()
+    table = builder.run(progress=progress)
     return Generated(to_codes(table, codebook), builder.report)

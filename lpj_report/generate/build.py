@@ -18,7 +18,7 @@ import pandas as pd
 
 from lpj_report.codebook import Codebook
 from lpj_report.derive import apply_derived
-from lpj_report.figures import ALL, Figure
+from lpj_report.figures import ALL, Figure, category_keys, group_keys
 from lpj_report.generate.model import MISSING, Step
 from lpj_report.generate.quota import Row, solve
 from lpj_report.targets import NumberTarget, Published, RankingTarget
@@ -148,13 +148,19 @@ class Builder:
         return ~mask & col.notna().to_numpy(bool) if term.negate else mask
 
     # ------------------------------------------------------------------- steps
-    def run(self) -> pd.DataFrame:
-        for step in self.steps:
-            if step.kind == "learning_items":
-                self._learning_items(step)
-            else:
-                self._step(step)
-            self.done.append(step.name)
+    def run(self, progress: bool = False) -> pd.DataFrame:
+        from rich.progress import Progress
+
+        with Progress(disable=not progress, transient=True) as bar:
+            task = bar.add_task("variables", total=len(self.steps))
+            for step in self.steps:
+                bar.update(task, description=step.name)
+                if step.kind == "learning_items":
+                    self._learning_items(step)
+                else:
+                    self._step(step)
+                self.done.append(step.name)
+                bar.advance(task)
         return self.table
 
     def _current(self) -> pd.DataFrame:
@@ -181,11 +187,10 @@ class Builder:
             base, num = self._exprs(t, t.group, t.category)
             exprs.append((t.id, t, base, num))
         for r in rankings:
-            items = r.order if r.across == "categories" else r.order
+            items = r.order
             fig = self.figures[r.figure]
-            from lpj_report.figures import category_keys, group_keys
-            others = (category_keys(fig, self.cb) if r.across == "categories"
-                      else group_keys(fig, self.cb)[1:])
+            others = ([k for k in category_keys(fig, self.cb) if k not in fig.combine]
+                      if r.across == "categories" else group_keys(fig, self.cb)[1:])
             for key in dict.fromkeys([*items, *others]):
                 g, c = (r.group, key) if r.across == "categories" else (key, r.category)
                 base, num = self._exprs(r, g, c)

@@ -1,0 +1,188 @@
+"""The ``lpj`` command.
+
+    lpj generate --wave 2002          rebuild the reconstructed responses of a wave
+    lpj verify --wave 2002            published numbers beside computed values
+    lpj figures --wave 2002 --out D   figures.json and figures.csv
+    lpj build --wave 2002 --out D     the report (HTML, PDF, DOCX) with its figures
+    lpj validate FILE…                check respondent data files against the codebook
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lpj_report.cli_errors import run_guarded
+
+
+def _project():
+    from lpj_report.pipeline import Project
+
+    return Project()
+
+
+def build_meta(build) -> dict:
+    from lpj_report import __version__
+    from lpj_report.wave import sha256
+
+    path = build.wave.responses_path
+    return {
+        "wave": build.wave.year,
+        "status": build.wave.status,
+        "data_file": path.name,
+        "data_sha256": sha256(path),
+        "codebook_version": build.project.codebook.version,
+        "code_version": __version__,
+        "respondents": int(len(build.data)),
+    }
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from lpj_report.generate import DEFAULT_SEED, generate
+    from lpj_report.output import write_atomic
+    from lpj_report.wave import load_wave
+    from lpj_report.write import write_responses
+
+    project = _project()
+    wave = load_wave(args.wave)
+    if wave.status == "real":
+        print(f"wave {wave.year} holds real data; the generator only writes reconstructions",
+              file=sys.stderr)
+        return 2
+    seed = args.seed if args.seed is not None else int(wave.meta.get("seed", DEFAULT_SEED))
+    print(f"Generating wave {wave.year} ({wave.status}), seed {seed} …", file=sys.stderr)
+    result = generate(project.codebook, project.figures, project.populations,
+                      project.published(wave.year), wave.meta, seed=seed,
+                      progress=not args.quiet)
+    out = Path(args.out) if args.out else wave.responses_path
+    tmp = out.with_name(f".tmp-{out.name}")
+    write_responses(result.responses, tmp, codebook=project.codebook)
+    tmp.replace(out)
+    report = {"wave": wave.year, "seed": seed, "respondents": len(result.responses),
+              "steps": result.report.steps}
+    write_atomic(wave.folder / "reconstruction.json",
+                 (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode())
+    violated = result.report.violated()
+    print(f"wrote {out} ({len(result.responses)} respondents); "
+          f"{len(violated)} published target(s) could not be met together", file=sys.stderr)
+    for tid in sorted(violated):
+        print(f"  not met: {tid}", file=sys.stderr)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from lpj_report.pipeline import Build
+    from lpj_report.verify import verify
+    from lpj_report.verify_report import print_verification, write_verification
+
+    project = _project()
+    build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
+    published = project.published(build.wave.year)
+    result = verify(published, build.figures, build.data, project.codebook, project.registry,
+                    project.populations, project.audit_path(build.wave.year))
+    print_verification(result, verbose=args.all)
+    if args.out:
+        write_verification(result, Path(args.out))
+    print(result.summary())
+    if result.unexplained:
+        print(f"{len(result.unexplained)} mismatch(es) not explained by the audit: "
+              + ", ".join(result.unexplained), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from lpj_report.output import figures_csv, figures_json, write_atomic
+    from lpj_report.pipeline import Build
+
+    project = _project()
+    build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
+    out = Path(args.out)
+    write_atomic(out / "figures.json", figures_json(build.figures, project.figures,
+                                                    build_meta(build)))
+    write_atomic(out / "figures.csv", figures_csv(build.figures))
+    print(f"wrote {out / 'figures.json'} and {out / 'figures.csv'}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from lpj_report.build import build_report
+
+    return build_report(args)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from lpj_report.codebook import default_codebook
+    from lpj_report.validate import read_and_validate
+
+    codebook = default_codebook()
+    for path in args.files:
+        typed = read_and_validate(Path(path), codebook)
+        print(f"{Path(path).name}: {len(typed)} respondents, all checks passed")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lpj", description="lpj-report: 'Læring på jobbet' figures and report from "
+        "respondent data.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser("generate", help="rebuild a reconstructed wave's responses")
+    g.add_argument("--wave", default="2002", help="survey year (default 2002)")
+    g.add_argument("--seed", type=int, help="random seed (default: the wave's, else 2002)")
+    g.add_argument("--out", help="write the responses here instead of the wave folder")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=cmd_generate)
+
+    v = sub.add_parser("verify", help="published numbers beside computed values")
+    v.add_argument("--wave", default="2002")
+    v.add_argument("--responses", help="use this data file instead of the wave's")
+    v.add_argument("--all", action="store_true", help="list every target, not only mismatches")
+    v.add_argument("--out", help="also write the comparison as CSV here")
+    v.set_defaults(func=cmd_verify)
+
+    f = sub.add_parser("figures", help="write figures.json and figures.csv")
+    f.add_argument("--wave", default="2002")
+    f.add_argument("--responses", help="use this data file instead of the wave's")
+    f.add_argument("--out", required=True, help="output folder")
+    f.set_defaults(func=cmd_figures)
+
+    b = sub.add_parser("build", help="build the report (HTML, PDF, DOCX, figures)")
+    b.add_argument("--wave", default="2002")
+    b.add_argument("--responses", help="use this data file instead of the wave's")
+    b.add_argument("--out", help="output folder (default report/<year>)")
+    b.add_argument("--kommune", help="build one municipality's edition")
+    b.add_argument("--formats", default="html,pdf,docx", help="comma-separated (default all)")
+    b.set_defaults(func=cmd_build)
+
+    c = sub.add_parser("validate", help="check data files against the codebook")
+    c.add_argument("files", nargs="+")
+    c.set_defaults(func=cmd_validate)
+    return p
+
+
+def _checked(func, args: argparse.Namespace) -> int:
+    """Run a command; a project-file error becomes a one-line message and exit code 2."""
+    from lpj_report.codebook import CodebookError
+    from lpj_report.figures import FigureError
+    from lpj_report.generate.model import ModelError
+    from lpj_report.targets import TargetError
+    from lpj_report.wave import WaveError
+
+    try:
+        return func(args)
+    except (CodebookError, FigureError, ModelError, TargetError, WaveError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return run_guarded(_checked, args.func, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

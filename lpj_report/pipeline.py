@@ -1,0 +1,64 @@
+"""Everything one build needs, loaded once: codebook, registry, targets, data and figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from lpj_report.codebook import Codebook, load_codebook
+from lpj_report.figures import Figure, compute_figures, load_figures, load_populations
+from lpj_report.paths import PUBLISHED_DIR
+from lpj_report.targets import Published, load_published
+from lpj_report.wave import Wave, load_responses, load_wave
+
+
+@dataclass
+class Project:
+    """The project's declarations (independent of any data)."""
+
+    codebook: Codebook = field(default_factory=load_codebook)
+
+    @cached_property
+    def populations(self) -> dict:
+        return load_populations()
+
+    @cached_property
+    def figures(self) -> list[Figure]:
+        return load_figures(self.codebook, populations=self.populations)
+
+    @cached_property
+    def registry(self) -> dict[str, Figure]:
+        return {f.id: f for f in self.figures}
+
+    def published(self, year: int) -> Published:
+        folder = PUBLISHED_DIR / str(year)
+        if not folder.exists():
+            return Published(year, [], [], [])
+        return load_published(year, self.codebook, self.figures, folder)
+
+    def audit_path(self, year: int) -> Path:
+        return PUBLISHED_DIR / str(year) / "audit.md"
+
+
+@dataclass
+class Build:
+    """One wave's data with its computed figure table."""
+
+    project: Project
+    wave: Wave
+    data: pd.DataFrame
+
+    @classmethod
+    def load(cls, project: Project, year: int | str, responses: Path | None = None) -> Build:
+        wave = load_wave(year)
+        if responses is not None:
+            wave = Wave(wave.year, wave.folder, {**wave.meta, "responses": str(responses.resolve())})
+        return cls(project, wave, load_responses(wave, project.codebook))
+
+    @cached_property
+    def figures(self) -> pd.DataFrame:
+        return compute_figures(self.data, self.project.codebook, self.project.figures,
+                               self.project.populations, self.wave.meta)
