@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import lcm
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from lpj_report.codebook import Codebook
 from lpj_report.derive import apply_derived
 from lpj_report.figures import ALL, Figure, category_keys, group_keys
 from lpj_report.generate.model import MISSING, Step
-from lpj_report.generate.quota import Row, solve
+from lpj_report.generate.quota import Choice, Row, solve
 from lpj_report.targets import NumberTarget, Published, RankingTarget
 
 ANSWERED = "__answered__"
@@ -227,6 +228,9 @@ class Builder:
         for _, _, base, num in exprs:
             known_masks.append(known(base))
             known_masks.append(known(num))
+        ahead = self._lookahead(step)
+        for pop_terms, _, _, _ in ahead:
+            known_masks.append(known(Expr(pop_terms)))
 
         # cells: role, prior stratum, allowed set and every known mask
         stratum = (cur[step.prior_by[0]].astype("object").to_numpy()
@@ -266,6 +270,9 @@ class Builder:
             dpart = domain_part(expr)
             if multi and np.isnan(dpart).all():
                 return {}, Fraction(int((kc * sizes).sum()))
+            if not multi and expr.weight is None and all(
+                    dpart[allowed[c]].all() for c in np.flatnonzero(kc)):
+                return {}, Fraction(int((kc * sizes).sum()))  # every answer counts: fixed
             coef: dict[int, Fraction] = {}
             for c in np.flatnonzero(kc):
                 for v in np.flatnonzero(dpart):
@@ -284,16 +291,48 @@ class Builder:
         for r in rankings:
             rows.extend(_ranking_rows(r, rank_terms.get(r.id, [])))
 
+        choices = []
+        for j, (_, breakdown, group, targets) in enumerate(ahead):
+            kc = cell_known[:, 2 * len(exprs) + j]
+            member = self._domain_mask(dom, Term(breakdown, (group,)))
+            coef = {c * n_vals + v: 1 for c in np.flatnonzero(kc) for v in np.flatnonzero(member)}
+            expected = sum(prior[c, v] for c, v in ((k // n_vals, k % n_vals) for k in coef))
+            values = feasible_sizes(targets, expected)
+            if values:
+                choices.append(Choice(coef, values))
         if multi:
             maxc = step.max_choices or n_vals
             totals = (sizes, sizes * maxc)
         else:
             totals = None
-        result = solve(sizes, prior, allowed, rows, totals)
+        result = solve(sizes, prior, allowed, rows, totals, choices)
         self.report.steps.append({"step": step.name, "cells": int(len(cells)),
                                   "targets": len(numbers), "rankings": len(rankings),
                                   "violated": result.violated})
         self._assign(step, cur, members, cell_of, result.counts)
+
+    def _lookahead(self, step: Step) -> list[tuple[list[Term], str, str, list[NumberTarget]]]:
+        """Later targets whose base is a group of this variable: their printed percentages
+        restrict the group's size (with 17 respondents, 61 % cannot be printed)."""
+        if step.kind != "single" or self.cb[step.name].kind != "single":
+            return []
+        idx = self.step_names.index(step.name)
+        groups: dict[tuple, list[NumberTarget]] = {}
+        for t in self.published.numbers:
+            fig = self.figures.get(t.figure)
+            if (fig is None or not t.adopt or t.group == ALL or fig.filter or fig.exclude
+                    or fig.statistic not in ("share", "multi_share") or t.field != "value"
+                    or not fig.breakdown or self.unit(fig.breakdown) != step.name
+                    or self.order(fig.variable) <= idx
+                    or any(self.order(v) >= idx for v in self.populations[fig.population])):
+                continue
+            key = (fig.population, fig.breakdown, t.group)
+            groups.setdefault(key, []).append(t)
+        out = []
+        for (pop, breakdown, group), targets in sorted(groups.items()):
+            terms = [Term(v, keys) for v, keys in self.populations[pop].items()]
+            out.append((terms, breakdown, group, targets))
+        return out
 
     # -------------------------------------------------------------- assignment
     def _scores(self, step: Step, cur: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
@@ -302,9 +341,9 @@ class Builder:
             return noise
         var, strength = step.associate
         col = cur[var]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            vals = col.cat.codes.to_numpy(float)
-            vals[vals < 0] = np.nan
+        if self.cb[var].kind == "single":
+            order = {k: i for i, k in enumerate(self.cb[var].keys)}
+            vals = col.astype("object").map(order).to_numpy(dtype=float, na_value=np.nan)
         else:
             vals = col.to_numpy(dtype=float, na_value=np.nan)
         vals = vals[idx]
@@ -401,6 +440,24 @@ class Builder:
             self.allowed[item] = pd.Series(ids, index=self.table.index)
 
 
+def feasible_sizes(targets: list[NumberTarget], expected: float) -> list[int]:
+    """Group sizes near ``expected`` for which every target's printed value can be hit."""
+    lo = max(1, int(expected * 0.75) - 2)
+    hi = int(expected * 1.3) + 3
+    sizes = []
+    for n in range(lo, hi + 1):
+        ok = True
+        for t in targets:
+            low, high, _ = t.interval()
+            k_min = max(0, int(low * n / 100) - 1)
+            if not any(t.holds(Fraction(100 * k, n)) for k in range(k_min, min(n, k_min + 3) + 1)):
+                ok = False
+                break
+        if ok:
+            sizes.append(n)
+    return sizes
+
+
 def _bounds(t: NumberTarget) -> tuple[Fraction, Fraction, bool]:
     return t.interval()
 
@@ -430,7 +487,7 @@ def _target_rows(tid, t: NumberTarget, fig: Figure, bc, bk, nc, nk) -> list[Row]
 
 
 def _ranking_rows(r: RankingTarget, terms) -> list[Row]:
-    """Each listed place ≥ the next; the last listed ≥ every unlisted (values compared)."""
+    """Each listed place ahead of the next; the last listed ahead of every unlisted one."""
     by_key = {key: (bc, bk, nc, nk) for key, bc, bk, nc, nk in terms}
     listed = list(r.order)
     others = [k for k in by_key if k not in listed]
@@ -450,5 +507,7 @@ def _ranking_rows(r: RankingTarget, terms) -> list[Row]:
         for k, v in ncb.items():
             coef[k] = coef.get(k, Fraction(0)) - v * bka
         const = nka * bkb - nkb * bka
-        rows.append(Row(f"{r.id}", coef, -const, None))
+        # strictly ahead (the integer-scaled difference at least one): "flest" means no tie
+        scale = lcm(*(f.denominator for f in [*coef.values(), const])) if coef else 1
+        rows.append(Row(f"{r.id}", coef, -const + Fraction(1, scale), None))
     return rows

@@ -54,8 +54,18 @@ class QuotaResult:
     violated: dict[str, float]    # target id → slack used (0 when the target holds)
 
 
+@dataclass
+class Choice:
+    """``Σ coef·x`` must equal one of ``values`` (e.g. a group size that lets later printed
+    percentages round to their values)."""
+
+    coef: dict[int, int]
+    values: list[int]
+
+
 def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[Row],
-          totals: tuple[np.ndarray, np.ndarray] | None = None) -> QuotaResult:
+          totals: tuple[np.ndarray, np.ndarray] | None = None,
+          choices: list[Choice] | None = None) -> QuotaResult:
     """Counts per cell × value, each at most the cell size.
 
     ``prior`` holds expected counts, ``allowed`` is boolean; ``totals`` (low, high) bounds each
@@ -63,19 +73,22 @@ def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[
     """
     if totals is None:
         totals = (sizes, sizes)
+    choices = choices or []
     n_cells, n_vals = prior.shape
     nx = n_cells * n_vals
     nr = len(rows)
-    # variables: x (nx, integer) | d+ (nx) | d- (nx) | slack (nr)
-    n_var = 3 * nx + nr
+    nb = sum(len(ch.values) for ch in choices)
+    # variables: x (nx, integer) | d+ (nx) | d- (nx) | slack (nr) | choice binaries (nb)
+    n_var = 3 * nx + nr + nb
     weight = 1.0 / np.sqrt(prior.ravel() + 1.0)
-    c = np.concatenate([np.zeros(nx), weight, weight, np.zeros(nr)])
+    c = np.concatenate([np.zeros(nx), weight, weight, np.zeros(nr + nb)])
     lower = np.zeros(n_var)
     upper = np.full(n_var, np.inf)
     x_upper = np.repeat(sizes.astype(float), n_vals)
     x_upper[~allowed.ravel()] = 0
     upper[:nx] = x_upper
-    integrality = np.concatenate([np.ones(nx), np.zeros(2 * nx + nr)])
+    upper[3 * nx + nr:] = 1
+    integrality = np.concatenate([np.ones(nx), np.zeros(2 * nx + nr), np.ones(nb)])
 
     r_idx: list[int] = []
     c_idx: list[int] = []
@@ -107,12 +120,21 @@ def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[
         if high is not None:
             add({**entries, slack_col: -1.0}, -np.inf, high)
 
+    col = 3 * nx + nr
+    for ch in choices:
+        binaries = list(range(col, col + len(ch.values)))
+        col += len(ch.values)
+        add(dict.fromkeys(binaries, 1.0), 1.0, 1.0)
+        entries = {k: float(v) for k, v in ch.coef.items()}
+        entries.update({b: -float(v) for b, v in zip(binaries, ch.values, strict=True)})
+        add(entries, 0.0, 0.0)
+
     matrix = coo_array((vals, (r_idx, c_idx)), shape=(len(lo), n_var)).tocsr()
     res = milp(c, constraints=LinearConstraint(matrix, lo, hi), integrality=integrality,
                bounds=Bounds(lower, upper), options={"time_limit": 120, "mip_rel_gap": 1e-6})
     if res.x is None:
         raise RuntimeError(f"quota programme failed: {res.message}")
     counts = np.rint(res.x[:nx]).astype(int).reshape(n_cells, n_vals)
-    slack = res.x[3 * nx:]
+    slack = res.x[3 * nx:3 * nx + nr]
     violated = {row.target: float(s) for row, s in zip(rows, slack, strict=True) if s > 1e-6}
     return QuotaResult(counts, violated)
