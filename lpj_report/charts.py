@@ -1,0 +1,436 @@
+"""Charts as SVG text: one house style, plain Python data in, identical bytes out.
+
+Every chart function takes lists of Danish labels and numbers (percent on the 0–100 scale unless
+``unit`` says otherwise) and returns the SVG document as a ``str``. No pandas in the interface:
+the caller picks rows out of ``figures.json`` and passes labels and values in display order.
+
+The SVG keeps its text as text (``svg.fonttype = 'none'``), so it stays searchable in the PDF and
+takes the report's font (WeasyPrint applies the report's ``@font-face`` to it). Text metrics come
+from the shipped Liberation Sans (``assets/fonts``), registered with matplotlib's font manager.
+Same input → same bytes: fixed ``svg.hashsalt``, no date in the metadata, no pyplot state.
+
+Numbers on axes and labels go through :mod:`lpj_report.format` only.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import seaborn as sns  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from lpj_report import format as fmt  # noqa: E402
+from lpj_report.paths import ROOT  # noqa: E402
+
+FONT_DIR = ROOT / "assets" / "fonts"
+FONT_FAMILY = "Liberation Sans"
+#: Families named in the SVG. 'LPJ Sans' is the @font-face alias under which the PDF loads the
+#: shipped files (render.py), so a system copy of Liberation Sans can never stand in; browsers show
+#: an <img> SVG without the page's @font-face and fall back to the metric-compatible Arial.
+SVG_FONT_STACK = "'LPJ Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
+#: seaborn 'colorblind' (Okabe–Ito based); yellow and light pink left out (too little contrast).
+PALETTE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#949494", "#56b4e9")
+TEXT = "#262626"
+WIDTH_IN = 6.3  # A4 text width (160 mm) at 1:1
+HASH_SALT = "lpj-report"
+LABEL_WIDTH = 26  # characters per line of a category label
+
+_RC = {
+    "font.family": [FONT_FAMILY],
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 8.5,
+    "text.color": TEXT,
+    "axes.labelcolor": TEXT,
+    "xtick.color": TEXT,
+    "ytick.color": TEXT,
+    "axes.edgecolor": "#595959",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "patch.force_edgecolor": False,
+    "legend.frameon": False,
+    "svg.fonttype": "none",
+    "svg.hashsalt": HASH_SALT,
+    "svg.image_inline": True,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+}
+
+
+def _register_fonts() -> None:
+    """Make the shipped Liberation Sans the one matplotlib measures text with.
+
+    Any other copy of the family (a system package) is dropped from the font list so that text
+    metrics, and hence the SVG bytes, do not depend on what the machine has installed.
+    """
+    manager = font_manager.fontManager
+    ours = sorted(str(path) for path in FONT_DIR.glob("LiberationSans-*.ttf"))
+    if not ours:
+        raise FileNotFoundError(f"no Liberation Sans in {FONT_DIR}")
+    known = {entry.fname for entry in manager.ttflist}
+    foreign = [e for e in manager.ttflist if e.name == FONT_FAMILY and e.fname not in ours]
+    if not foreign and all(path in known for path in ours):
+        return
+    manager.ttflist = [e for e in manager.ttflist if e not in foreign]
+    for path in ours:
+        if path not in known:
+            manager.addfont(path)
+    manager._findfont_cached.cache_clear()  # noqa: SLF001 - the list changed under the cache
+
+
+@contextmanager
+def house_style() -> Iterator[tuple[str, ...]]:
+    """The one chart style (font, palette, Danish-free defaults); yields the palette."""
+    _register_fonts()
+    with sns.axes_style("white"), plt.rc_context(_RC):
+        yield PALETTE
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check(labels: Sequence[str], values: Sequence[float], what: str = "values") -> None:
+    if len(labels) != len(values):
+        raise ValueError(f"{len(labels)} labels but {len(values)} {what}")
+    if not labels:
+        raise ValueError("a chart needs at least one value")
+    for value in values:
+        if not fmt.is_number(value):
+            raise ValueError(f"not a finite number in {what}: {value!r}")
+
+
+def _check_matrix(groups: Sequence[str], categories: Sequence[str], values) -> None:
+    if len(values) != len(groups):
+        raise ValueError(f"{len(groups)} groups but {len(values)} rows of values")
+    for row in values:
+        _check(categories, row, "values in a row")
+
+
+def _wrap(label: str, width: int = LABEL_WIDTH) -> str:
+    """Break a long label on spaces or after '/' (``Fritidsordning/fritidsklub``)."""
+    text = label.replace("/", "/ ")
+    lines = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(line.replace("/ ", "/") for line in lines) or label
+
+
+def _label(value: float, unit: str, decimals: int) -> str:
+    return fmt.unit_value(value, unit, decimals)
+
+
+def _luminance(colour: str) -> float:
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def text_colour_on(fill: str) -> str:
+    """Black-ish or white text on ``fill``, whichever has the higher WCAG contrast."""
+    lum = _luminance(fill)
+    dark = (lum + 0.05) / (_luminance(TEXT) + 0.05)
+    light = 1.05 / (lum + 0.05)
+    return TEXT if dark >= light else "#ffffff"
+
+
+def _axis(ax, unit: str, limit: float) -> None:
+    """Value axis along x: ticks in Danish (format.py), light grid, room for end labels."""
+    ax.set_xlim(0, limit)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=True))
+    formatter = fmt.percent if unit == "pct" else fmt.number
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: formatter(x, 0)))
+    ax.grid(axis="x", color="#d9d9d9", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.tick_params(axis="y", length=0)
+
+
+def _limit(values: Sequence[float], unit: str) -> float:
+    top = max([0.0, *values])
+    if unit == "pct":
+        return min(100.0, top) * 1.18 if top > 0 else 100.0
+    return top * 1.18 if top > 0 else 1.0
+
+
+def _bar_height(rows: int, per_row: float = 0.34, extra: float = 0.7) -> float:
+    return max(1.6, rows * per_row + extra)
+
+
+def _to_svg(fig: Figure) -> str:
+    """Serialise: fixed metadata, no date; widen the font list for browsers."""
+    buffer = io.StringIO()
+    fig.savefig(
+        buffer,
+        format="svg",
+        metadata={"Date": None, "Creator": "lpj-report"},
+        bbox_inches="tight",
+        pad_inches=0.05,
+    )
+    return buffer.getvalue().replace(
+        f"font-family: '{FONT_FAMILY}'", f"font-family: {SVG_FONT_STACK}"
+    )
+
+
+def _legend(fig: Figure, ax, labels: Sequence[str], colours: Sequence[str]) -> None:
+    handles = [Patch(facecolor=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
+    columns = min(len(labels), 3 if max(len(lab) for lab in labels) > 22 else 4)
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.01),
+        ncols=columns,
+        handlelength=1.0,
+        columnspacing=1.2,
+        borderaxespad=0.2,
+    )
+
+
+def _colours(n: int) -> list[str]:
+    if n > len(PALETTE):
+        raise ValueError(f"at most {len(PALETTE)} categories in one chart, not {n}")
+    return list(PALETTE[:n])
+
+
+# --------------------------------------------------------------------------- pie charts
+
+
+def _draw_pie(
+    ax, values: Sequence[float], colours: Sequence[str], decimals: int, size: float, inside: float
+) -> None:
+    """Slices clockwise from 12 o'clock; a share below ``inside`` is labelled outside the pie."""
+    total = sum(values)
+    if total <= 0:
+        raise ValueError("a pie needs a positive total")
+    wedges, _ = ax.pie(
+        values,
+        colors=colours,
+        startangle=90,
+        counterclock=False,
+        wedgeprops={"linewidth": 1, "edgecolor": "white"},
+    )
+    for wedge, value, colour in zip(wedges, values, colours, strict=True):
+        if value <= 0:
+            continue
+        angle = math.radians((wedge.theta1 + wedge.theta2) / 2)
+        within = value / total >= inside
+        radius = 0.62 if within else 1.22
+        ax.text(
+            radius * math.cos(angle),
+            radius * math.sin(angle),
+            fmt.percent(value, decimals),
+            ha="center",
+            va="center",
+            fontsize=size,
+            color=text_colour_on(colour) if within else TEXT,
+        )
+    ax.set_aspect("equal")
+    ax.set_xlim(-1.35, 1.35)
+    ax.set_ylim(-1.35, 1.35)
+
+
+def pie(labels: Sequence[str], values: Sequence[float], *, decimals: int = 0) -> str:
+    """One distribution (percent) as a pie with a legend; slices in the given order, clockwise."""
+    _check(labels, values)
+    with house_style():
+        colours = _colours(len(labels))
+        fig = Figure(figsize=(WIDTH_IN, 2.4))
+        ax_pie, ax_legend = fig.subplots(1, 2, width_ratios=[1, 1.2])
+        _draw_pie(ax_pie, values, colours, decimals, 9, 0.07)
+        ax_legend.axis("off")
+        handles = [
+            Patch(facecolor=c, label=_wrap(lab, 34)) for c, lab in zip(colours, labels, strict=True)
+        ]
+        ax_legend.legend(handles=handles, loc="center left", handlelength=1.0, labelspacing=0.8)
+        return _finish(fig)
+
+
+def pies(
+    groups: Sequence[str],
+    labels: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    decimals: int = 0,
+    columns: int = 4,
+) -> str:
+    """Small multiples: one pie per group (``values[g][c]``), one shared legend on top."""
+    _check_matrix(groups, labels, values)
+    with house_style():
+        colours = _colours(len(labels))
+        columns = max(1, min(columns, len(groups)))
+        rows = math.ceil(len(groups) / columns)
+        size = WIDTH_IN / columns
+        fig = Figure(figsize=(WIDTH_IN, rows * (size * 0.92 + 0.3) + 0.4))
+        axes = fig.subplots(rows, columns, squeeze=False)
+        for index, ax in enumerate(axes.flat):
+            if index >= len(groups):
+                ax.axis("off")
+                continue
+            _draw_pie(ax, values[index], colours, decimals, 7.5, 0.12)
+            ax.set_title(_wrap(groups[index], 18), fontsize=8.5, pad=2)
+        handles = [Patch(facecolor=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
+        fig.legend(handles=handles, loc="upper center", ncols=min(len(labels), 4), handlelength=1.0)
+        fig.subplots_adjust(top=1 - 0.45 / fig.get_figheight(), hspace=0.25, wspace=0.05)
+        return _finish(fig)
+
+
+# --------------------------------------------------------------------------- bar charts
+
+
+def bar(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    decimals: int = 0,
+    unit: str = "pct",
+    sort: bool = False,
+) -> str:
+    """Horizontal bars, one value per group, first label at the top (``sort``: highest first)."""
+    _check(labels, values)
+    pairs = list(zip(labels, values, strict=True))
+    if sort:
+        pairs.sort(key=lambda pair: pair[1], reverse=True)  # stable: ties keep the given order
+    return _bars([p[0] for p in pairs], [p[1] for p in pairs], decimals, unit)
+
+
+def ranked(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    top: int = 5,
+    decimals: int = 0,
+    unit: str = "pct",
+) -> str:
+    """A top-``top`` list: highest first (ties keep the given order), one colour."""
+    _check(labels, values)
+    if top < 1:
+        raise ValueError("top must be at least 1")
+    pairs = sorted(zip(labels, values, strict=True), key=lambda pair: pair[1], reverse=True)[:top]
+    return _bars([p[0] for p in pairs], [p[1] for p in pairs], decimals, unit)
+
+
+def _bars(labels: list[str], values: list[float], decimals: int, unit: str) -> str:
+    with house_style() as palette:
+        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(labels))))
+        ax = fig.subplots()
+        positions = list(range(len(labels)))
+        ax.barh(positions, values, color=palette[0], height=0.62)
+        limit = _limit(values, unit)
+        _axis(ax, unit, limit)
+        for y, value in zip(positions, values, strict=True):
+            ax.text(value + limit * 0.01, y, _label(value, unit, decimals), va="center", ha="left")
+        ax.set_yticks(positions, [_wrap(lab) for lab in labels])
+        ax.invert_yaxis()
+        return _finish(fig)
+
+
+def stacked(
+    groups: Sequence[str],
+    categories: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    decimals: int = 0,
+) -> str:
+    """100 % stacked horizontal bars: one bar per group, ``values[g][c]`` percent per category."""
+    _check_matrix(groups, categories, values)
+    for group, row in zip(groups, values, strict=True):
+        if sum(row) > 100.5:
+            raise ValueError(f"{group}: the shares add up to {sum(row)} > 100")
+    with house_style():
+        colours = _colours(len(categories))
+        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(groups), extra=1.0)))
+        ax = fig.subplots()
+        positions = list(range(len(groups)))
+        left = [0.0] * len(groups)
+        for c, colour in enumerate(colours):
+            widths = [row[c] for row in values]
+            ax.barh(
+                positions,
+                widths,
+                left=left,
+                color=colour,
+                height=0.62,
+                edgecolor="white",
+                linewidth=0.8,
+            )
+            for y, start, width in zip(positions, left, widths, strict=True):
+                if width >= 7:
+                    ax.text(
+                        start + width / 2,
+                        y,
+                        fmt.percent(width, decimals),
+                        ha="center",
+                        va="center",
+                        color=text_colour_on(colour),
+                        fontsize=8.5,
+                    )
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+        _axis(ax, "pct", 100)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[2, 5, 10], integer=True))
+        ax.set_yticks(positions, [_wrap(g) for g in groups])
+        ax.invert_yaxis()
+        _legend(fig, ax, categories, colours)
+        return _finish(fig)
+
+
+def grouped(
+    groups: Sequence[str],
+    categories: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    decimals: int = 0,
+    unit: str = "pct",
+) -> str:
+    """Categories side by side within each group (horizontal), ``values[g][c]``; legend on top."""
+    _check_matrix(groups, categories, values)
+    with house_style():
+        colours = _colours(len(categories))
+        n = len(categories)
+        height = 0.8 / n
+        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(groups), per_row=0.2 + 0.2 * n, extra=1.0)))
+        ax = fig.subplots()
+        flat = [v for row in values for v in row]
+        limit = _limit(flat, unit)
+        for c, colour in enumerate(colours):
+            ys = [g + (c - (n - 1) / 2) * height for g in range(len(groups))]
+            widths = [row[c] for row in values]
+            ax.barh(ys, widths, height=height * 0.92, color=colour)
+            for y, value in zip(ys, widths, strict=True):
+                ax.text(
+                    value + limit * 0.01,
+                    y,
+                    _label(value, unit, decimals),
+                    va="center",
+                    ha="left",
+                    fontsize=8,
+                )
+        _axis(ax, unit, limit)
+        ax.set_yticks(list(range(len(groups))), [_wrap(g) for g in groups])
+        ax.invert_yaxis()
+        _legend(fig, ax, categories, colours)
+        return _finish(fig)
+
+
+def _finish(fig: Figure) -> str:
+    try:
+        return _to_svg(fig)
+    finally:
+        fig.clear()
+
+
+def font_files() -> list[Path]:
+    """The shipped font files (render.py declares them with @font-face)."""
+    return sorted(FONT_DIR.glob("LiberationSans-*.ttf"))

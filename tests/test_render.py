@@ -1,0 +1,261 @@
+"""Rendering: HTML structure and accessibility, PDF checks, DOCX, determinism, no warnings.
+
+The context (tests/render_demo.py) is TEST DATA: made-up numbers in the shape of
+docs/report-context.md, labelled ``fictitious`` so that every output carries the notice.
+"""
+
+from __future__ import annotations
+
+import base64
+import html.parser
+import json
+import logging
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from render_demo import LEVELS, demo_context
+
+from lpj_report import charts, render
+from lpj_report import format as fmt
+
+
+class _Outline(html.parser.HTMLParser):
+    """Collects what the structural assertions need."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _outline(text: str) -> list[tuple[str, dict]]:
+    parser = _Outline()
+    parser.feed(text)
+    return parser.tags
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    """HTML, PDF and DOCX of the demo context, rendered twice each into two folders."""
+    out = {}
+    for run in ("a", "b"):
+        folder = tmp_path_factory.mktemp(run)
+        html_path = render.render_html(demo_context(), folder)
+        out[f"html_{run}"] = html_path
+        out[f"pdf_{run}"] = render.render_pdf(html_path, folder / "report.pdf")
+        out[f"docx_{run}"] = render.render_docx(html_path, folder / "report.docx")
+    return out
+
+
+def _tool(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is missing: apt-get install -y {package}")
+    return path
+
+
+# --------------------------------------------------------------------------- context checks
+
+
+def test_numbers_in_context_are_rejected():
+    context = demo_context()
+    context["chapters"][0]["key_points"].append(21.4)
+    with pytest.raises(render.ContextError, match=r"key_points\[2\].*format"):
+        render.prepare(context)
+
+
+def test_missing_alt_text_is_rejected():
+    context = demo_context()
+    context["chapters"][0]["blocks"][1]["alt"] = "  "
+    with pytest.raises(render.ContextError, match="alt text"):
+        render.prepare(context)
+
+
+def test_table_rows_must_match_columns():
+    context = demo_context()
+    context["appendices"][0]["blocks"][0]["table"]["rows"][0].pop()
+    with pytest.raises(render.ContextError, match="3 cells, 4 columns"):
+        render.prepare(context)
+
+
+def test_unknown_block_type_and_duplicate_ids_are_rejected():
+    context = demo_context()
+    context["chapters"][0]["blocks"].append({"type": "chart"})
+    with pytest.raises(render.ContextError, match="unknown block type"):
+        render.prepare(context)
+    context = demo_context()
+    context["chapters"][1]["id"] = "kapitel-2"
+    with pytest.raises(render.ContextError, match="used twice"):
+        render.prepare(context)
+
+
+def test_prepare_numbers_figures_in_reading_order_and_leaves_input_alone():
+    context = demo_context()
+    before = json.dumps(context, sort_keys=True)
+    ready = render.prepare(context)
+    numbers = [b["number"] for c in ready["chapters"] for b in c["blocks"] if b["type"] == "figure"]
+    assert numbers == ["1", "2", "3", "4", "5", "6"]
+    assert ready["appendices"][0]["blocks"][0]["id"] == "tabel-1"
+    assert json.dumps(context, sort_keys=True) == before
+
+
+def test_environment_is_strict_and_filters_are_format_functions():
+    env = render.environment()
+    assert env.autoescape is True
+    assert env.undefined is __import__("jinja2").StrictUndefined
+    for name, function in fmt.FILTERS.items():
+        assert env.filters[name] is function
+    with pytest.raises(__import__("jinja2").UndefinedError):
+        env.from_string("{{ missing }}").render()
+    assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
+
+
+def test_real_data_has_no_notice():
+    context = demo_context()
+    context["meta"]["status"] = "real"
+    text = render.render_html_text(context)
+    assert 'class="status-banner"' not in text and "FIKTIVE" not in text
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def test_html_structure_and_accessibility(built):
+    text = built["html_a"].read_text(encoding="utf-8")
+    tags = _outline(text)
+    assert ("html", {"lang": "da"}) in tags
+    names = [tag for tag, _ in tags]
+    assert names.count("main") == 1
+    assert names.count("h1") == 1
+    images = [attrs for tag, attrs in tags if tag == "img"]
+    assert len(images) == 6
+    assert all(attrs.get("alt", "").strip() for attrs in images)
+    assert all(attrs["src"].startswith("data:image/svg+xml;base64,") for attrs in images)
+    levels = [int(tag[1]) for tag in names if re.fullmatch(r"h[1-6]", tag)]
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), (
+        "heading level skipped"
+    )
+    assert names.count("table") == 7  # one per figure and the appendix table
+    assert "FIKTIVE DATA" in text and 'class="status-banner"' in text
+    assert "<link" not in text and "<script" not in text  # self-contained
+    assert "@media print" in text and "max-width: 40em" in text
+
+
+def test_html_carries_provenance_and_formatted_numbers(built):
+    text = built["html_a"].read_text(encoding="utf-8")
+    assert "testdata.csv" in text and "0" * 64 in text
+    assert "1. september 2002" in text
+    assert "1.680" in text and "−1,5\u00a0procentpoint" in text and "førsteplads" in text
+    assert '<meta name="dcterms.created" content="2002-09-01">' in text
+
+
+def test_chart_images_are_the_charts(built):
+    text = built["html_a"].read_text(encoding="utf-8")
+    first = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', text).group(1)
+    svg = base64.b64decode(first).decode("utf-8")
+    assert svg == charts.pie(LEVELS, [21.4, 45.3, 33.3])
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def test_pdf_fonts_embedded_text_extractable_and_valid(built):
+    pdf = built["pdf_a"]
+    fonts = subprocess.run(
+        [_tool("pdffonts", "poppler-utils"), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert fonts, "no fonts in the PDF"
+    for line in fonts:
+        assert "LPJ-Sans" in line, line  # the @font-face alias: only assets/fonts can match
+        assert line.split()[-5] == "yes", f"not embedded: {line}"
+    text = subprocess.run(
+        [_tool("pdftotext", "poppler-utils"), "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    words = " ".join(text.split())  # line breaks and justification spaces do not matter
+    assert "Æbleøstersøen ærgrer sig over ålegræsset" in words
+    assert "FIKTIVE DATA" in text
+    assert "21 %" in text  # text inside the SVG chart stays text
+    check = subprocess.run(
+        [_tool("qpdf", "qpdf"), "--check", str(pdf)], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No syntax or stream encoding errors" in check.stdout
+
+
+def test_pdf_pages_notice_on_every_page_and_contents_page_numbers(built):
+    pdf = built["pdf_a"]
+    info = subprocess.run(
+        [_tool("pdfinfo", "poppler-utils"), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages > 1
+    assert re.search(r"PDF version:\s+1\.7", info)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    page_texts = text.split("\f")[:pages]
+    assert all("FIKTIVE DATA" in page for page in page_texts)
+    contents = next(page for page in page_texts if "Indhold" in page and "Kapitel 2" in page)
+    assert re.search(r"Læring i kommunerne[ .]*\d+", contents), contents
+
+
+def test_pdf_is_tagged_with_danish_language(built, tmp_path):
+    plain = tmp_path / "plain.pdf"
+    subprocess.run(
+        [
+            _tool("qpdf", "qpdf"),
+            "--qdf",
+            "--object-streams=disable",
+            str(built["pdf_a"]),
+            str(plain),
+        ],
+        check=True,
+    )
+    data = plain.read_bytes()
+    assert b"/StructTreeRoot" in data
+    assert b"/Lang (da)" in data
+    assert b"pdfuaid:part" in data
+    alt = "Lagkagediagram: 21 % lav".encode("utf-16-be").hex().encode()
+    assert alt in data  # the img alt text is the tagged figure's /Alt
+
+
+# --------------------------------------------------------------------------- DOCX
+
+
+def test_docx_has_png_charts_and_danish_text(built):
+    with zipfile.ZipFile(built["docx_a"]) as docx:
+        names = docx.namelist()
+        document = docx.read("word/document.xml").decode("utf-8")
+        times = {info.date_time for info in docx.infolist()}
+    media = [name for name in names if name.startswith("word/media/")]
+    assert len(media) == 6 and all(name.endswith(".png") for name in media)
+    assert "Æbleøstersøen" in document and "FIKTIVE DATA" in document
+    assert 'descr="Lagkagediagram: 21 % lav' in document.replace("\u00a0", " ")
+    assert times == {(1980, 1, 1, 0, 0, 0)}
+
+
+# --------------------------------------------------------------------------- determinism, logs
+
+
+@pytest.mark.parametrize("kind", ["html", "pdf", "docx"])
+def test_two_renders_are_byte_identical(built, kind):
+    assert built[f"{kind}_a"].read_bytes() == built[f"{kind}_b"].read_bytes()
+
+
+def test_no_warnings_logged_while_rendering(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING), caplog.at_level(logging.WARNING, logger="weasyprint"):
+        html_path = render.render_html(demo_context(), tmp_path)
+        render.render_pdf(html_path, tmp_path / "report.pdf")
+        render.render_docx(html_path, tmp_path / "report.docx")
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not noisy, [f"{r.name}: {r.getMessage()}" for r in noisy]
