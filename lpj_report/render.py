@@ -23,8 +23,10 @@ import tempfile
 import zipfile
 from collections.abc import Mapping
 from functools import cache
+from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 import yaml
@@ -36,6 +38,7 @@ from lpj_report.paths import ROOT, TEMPLATES_DIR
 FONT_DIR = ROOT / "assets" / "fonts"
 CSS_FILE = TEMPLATES_DIR / "static" / "report.css"
 SCREEN_CSS_FILE = TEMPLATES_DIR / "static" / "screen.css"
+PAGED_CSS_FILE = TEMPLATES_DIR / "static" / "paged.css"
 STATUSES = ("reconstruction", "fictitious", "real")
 BLOCK_KEYS = {  # required keys, then optional keys with their defaults
     "text": (("paragraphs",), {"heading": ""}),
@@ -267,17 +270,26 @@ def font_face_css() -> str:
 
 
 def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
-    """A4 PDF/UA-1 from the HTML file: shipped fonts embedded, no clock in the bytes."""
-    from weasyprint import CSS, HTML
+    """A4 PDF/UA-1 from the HTML file: shipped fonts embedded, no clock in the bytes.
+
+    The paged-media rules (``templates/static/paged.css``: margin boxes, running notice, contents
+    page numbers) and the ``@font-face`` rules are added here, as author styles, so that the HTML
+    file itself stays plain, valid CSS for browsers.
+    """
+    from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    html_path = Path(html_path)
+    text = html_path.read_text(encoding="utf-8")
+    if "</head>" not in text:
+        raise ValueError(f"{html_path}: not an HTML document made by render_html")
+    paged = font_face_css() + "\n" + PAGED_CSS_FILE.read_text(encoding="utf-8")
+    text = text.replace("</head>", f'<style media="print">\n{paged}</style>\n</head>', 1)
     fonts = FontConfiguration()
-    stylesheet = CSS(string=font_face_css(), font_config=fonts)
     pdf_path = Path(pdf_path)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    HTML(filename=str(html_path)).write_pdf(
+    HTML(string=text, base_url=str(html_path.resolve().parent) + "/").write_pdf(
         pdf_path,
-        stylesheets=[stylesheet],
         font_config=fonts,
         pdf_variant="pdf/ua-1",
     )
@@ -355,20 +367,61 @@ def _docx_html(html: str, work: Path) -> str:
     return html
 
 
-def _normalise_zip(path: Path) -> None:
-    """Rewrite a zip with fixed entry times and order (belt and braces over SOURCE_DATE_EPOCH)."""
+_BANNER = re.compile(r'<div class="status-banner"[^>]*>(.*?)</div>', re.S)
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_HEADER_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
+_HEADER_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"
+
+
+def _with_notice_header(parts: dict[str, bytes], notice: str) -> dict[str, bytes]:
+    """Add a page header carrying the status notice to every page of the DOCX."""
+    text = xml_escape(notice)
+    parts["word/lpj-notice-header.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:hdr xmlns:w="{_W}">'
+        '<w:p><w:pPr><w:pStyle w:val="Header"/></w:pPr><w:r><w:rPr><w:b/>'
+        f'<w:color w:val="7A4F00"/><w:sz w:val="16"/></w:rPr><w:t xml:space="preserve">{text}'
+        "</w:t></w:r></w:p></w:hdr>"
+    ).encode()
+    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
+    relation = (
+        f'<Relationship Id="rIdLpjNotice" Type="{_HEADER_REL}" Target="lpj-notice-header.xml"/>'
+    )
+    parts["word/_rels/document.xml.rels"] = rels.replace(
+        "</Relationships>", relation + "</Relationships>"
+    ).encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    override = f'<Override PartName="/word/lpj-notice-header.xml" ContentType="{_HEADER_TYPE}"/>'
+    parts["[Content_Types].xml"] = types.replace("</Types>", override + "</Types>").encode("utf-8")
+    document = parts["word/document.xml"].decode("utf-8")
+    if document.count("<w:sectPr>") != 1:
+        raise RuntimeError("unexpected DOCX from pandoc: not exactly one <w:sectPr>")
+    reference = '<w:sectPr><w:headerReference w:type="default" r:id="rIdLpjNotice"/>'
+    parts["word/document.xml"] = document.replace("<w:sectPr>", reference).encode("utf-8")
+    return parts
+
+
+def _finish_docx(path: Path, notice: str | None) -> None:
+    """Add the notice header; rewrite the zip with fixed entry times in a fixed order."""
     with zipfile.ZipFile(path) as source:
-        entries = [(info, source.read(info)) for info in source.infolist()]
+        names = source.namelist()
+        parts = {name: source.read(name) for name in names}
+    if notice:
+        parts = _with_notice_header(parts, notice)
+        names.append("word/lpj-notice-header.xml")
     with zipfile.ZipFile(path, "w") as target:
-        for info, data in entries:
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+        for name in names:
+            fixed = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            target.writestr(fixed, data, compresslevel=9)
+            target.writestr(fixed, parts[name], compresslevel=9)
 
 
 def render_docx(html_path: Path | str, docx_path: Path | str) -> Path:
-    """DOCX from the HTML file via pandoc, with PNG charts (Word shows SVG unreliably)."""
+    """DOCX from the HTML file via pandoc, with PNG charts (Word shows SVG unreliably).
+
+    The status notice (the HTML banner, which pandoc drops with everything outside ``<main>``)
+    becomes the page header of every page.
+    """
     import pypandoc
 
     html = Path(html_path).read_text(encoding="utf-8")
@@ -388,5 +441,6 @@ def render_docx(html_path: Path | str, docx_path: Path | str) -> Path:
             check=True,
             capture_output=True,
         )
-    _normalise_zip(docx_path)
+    banner = _BANNER.search(html)
+    _finish_docx(docx_path, html_unescape(banner.group(1)).strip() if banner else None)
     return docx_path
