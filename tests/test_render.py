@@ -14,6 +14,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -253,6 +255,25 @@ def test_docx_has_png_charts_and_danish_text(built):
     assert "Tal bag figur 6" in plain  # pandoc reads the finished file back
 
 
+def test_pdf_is_hyphenated_in_danish(built):
+    text = subprocess.run(
+        [_tool("pdftotext", "poppler-utils"), str(built["pdf_a"]), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"\w\u2010$", text, re.MULTILINE), "no hyphen (U+2010) at any line end"
+
+
+def test_build_date_comes_from_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1030838400")
+    assert render.build_date() == __import__("datetime").date(2002, 9, 1)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert render.source_date_epoch(__import__("datetime").date(2002, 9, 1)) == 1030838400
+    with pytest.raises(RuntimeError, match="SOURCE_DATE_EPOCH"):
+        render.build_date()
+
+
 # --------------------------------------------------------------------------- determinism, logs
 
 
@@ -261,8 +282,42 @@ def test_two_renders_are_byte_identical(built, kind):
     assert built[f"{kind}_a"].read_bytes() == built[f"{kind}_b"].read_bytes()
 
 
+_RENDER_IN_CHILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from render_demo import demo_context
+from lpj_report import render
+out = Path(sys.argv[1])
+html = render.render_html(demo_context(), out)
+render.render_pdf(html, out / "report.pdf")
+render.render_docx(html, out / "report.docx")
+"""
+
+
+def test_another_process_renders_the_same_bytes(built, tmp_path):
+    """Fresh interpreter, other hash seed, other folder: still the same three files."""
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    tests = Path(__file__).resolve().parent
+    subprocess.run(
+        [sys.executable, "-c", _RENDER_IN_CHILD, str(tmp_path), str(tests)],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    for kind in ("html", "pdf", "docx"):
+        assert (tmp_path / f"report.{kind}").read_bytes() == built[f"{kind}_a"].read_bytes(), kind
+
+
 def test_no_warnings_logged_while_rendering(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING), caplog.at_level(logging.WARNING, logger="weasyprint"):
+    with (
+        caplog.at_level(logging.WARNING),
+        caplog.at_level(logging.WARNING, logger="weasyprint"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("error")  # Python warnings (matplotlib, Babel, …) fail too
         html_path = render.render_html(demo_context(), tmp_path)
         render.render_pdf(html_path, tmp_path / "report.pdf")
         render.render_docx(html_path, tmp_path / "report.docx")
