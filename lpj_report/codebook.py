@@ -39,6 +39,7 @@ class Variable:
     label: str
     kind: str
     asked: tuple[str, ...] = ()
+    asked_if: dict[str, tuple[str, ...]] = field(default_factory=dict)
     section: str = ""
     codes: tuple[Code, ...] = ()
     max_choices: int | None = None
@@ -133,6 +134,7 @@ def _parse_variable(raw: dict, *, derived: bool, source: Path) -> Variable:
         label=str(raw.get("label", "")),
         kind=kind,
         asked=tuple(raw.get("asked") or ()),
+        asked_if={k: tuple(v) for k, v in (raw.get("asked_if") or {}).items()},
         section=str(raw.get("section", "")),
         codes=codes,
         max_choices=raw.get("max_choices"),
@@ -161,6 +163,11 @@ def load_codebook(folder: Path | None = None) -> Codebook:
     roles = _parse_codes("roles", meta.get("roles"))
     role_keys = {r.key for r in roles}
     for var in variables.values():
+        for name, keys in var.asked_if.items():
+            cond = variables.get(name)
+            if cond is None or cond.kind != "single" or set(keys) - set(cond.keys):
+                raise CodebookError(f"{var.name}: asked_if refers to {name} {list(keys)}, "
+                                    "which is not a single-choice question with those answers")
         unknown = set(var.asked) - role_keys
         if unknown:
             raise CodebookError(f"{var.name}: unknown role(s) in asked: {sorted(unknown)}")

@@ -65,10 +65,13 @@ class RankingTarget:
     group: str = ALL
     category: str | None = None
     direction: str = "desc"
+    from_place: int = 1             # the first listed item holds this place (3: "tredjeplads")
+    unordered: bool = False         # the listed items are these places in any order ("i top")
     where: str = ""
     quote: str = ""
     conflict: str | None = None
     audit: str | None = None
+    adopt: bool = True
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,9 @@ def _ranking(raw: dict) -> RankingTarget:
         id=str(raw["id"]), figure=str(raw["figure"]), order=tuple(raw["order"]),
         across=str(raw.get("across", "categories")), group=str(raw.get("group", ALL)),
         category=raw.get("category"), direction=str(raw.get("direction", "desc")),
+        from_place=int(raw.get("from_place", 1)), unordered=bool(raw.get("unordered", False)),
         where=str(raw.get("where", "")), quote=str(raw.get("quote", "")),
-        conflict=raw.get("conflict"), audit=raw.get("audit"),
+        conflict=raw.get("conflict"), audit=raw.get("audit"), adopt=bool(raw.get("adopt", True)),
     )
 
 

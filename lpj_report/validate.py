@@ -79,6 +79,24 @@ def _asked_check(codebook: Codebook, asked_by_column: dict[str, tuple[str, ...]]
     return pa.Check(check, error="asked", ignore_na=False)
 
 
+def _asked_if_check(codebook: Codebook, questions: list[Variable]) -> pa.Check:
+    """A filter question's cells must be blank unless the named answer was given."""
+
+    def check(df: pd.DataFrame) -> pd.DataFrame:
+        ok = np.ones(df.shape, dtype=bool)
+        for var in questions:
+            asked = np.ones(len(df), dtype=bool)
+            for name, keys in var.asked_if.items():
+                codes = [codebook[name].code_of(k) for k in keys]
+                asked &= df[name].isin(codes).to_numpy() if name in df.columns else True
+            for col in var.columns:
+                if col in df.columns:
+                    ok[:, df.columns.get_loc(col)] = asked | df[col].isna().to_numpy()
+        return pd.DataFrame(ok, index=df.index, columns=df.columns)
+
+    return pa.Check(check, error="asked_if", ignore_na=False)
+
+
 def _max_check(questions: list[Variable]) -> pa.Check:
     """No more than ``max_choices`` ticks over each multi question's option columns."""
 
@@ -110,8 +128,10 @@ def build_schema(codebook: Codebook) -> pa.DataFrameSchema:
     asked = {col: var.asked for var in codebook.questions for col in var.columns
              if set(var.asked) != all_roles and var.name != ROLE_COLUMN}
     limited = [v for v in codebook.questions if v.kind == "multi" and v.max_choices]
+    filtered = [v for v in codebook.questions if v.asked_if]
     wide = ([_asked_check(codebook, asked)] if asked else []) + (
-        [_max_check(limited)] if limited else [])
+        [_max_check(limited)] if limited else []) + (
+        [_asked_if_check(codebook, filtered)] if filtered else [])
     return pa.DataFrameSchema(columns, checks=wide, strict=True, name="responses")
 
 
@@ -160,6 +180,10 @@ def _describe(tag: str, column: str, value: object, row: object, raw: pd.DataFra
         who = " and ".join(r.label for r in codebook.roles if r.key in var.asked)
         this = roles.get(raw.at[row, ROLE_COLUMN], "?")
         return f"blank: only {who} are asked this question, and this respondent is {this}"
+    if kind == "asked_if":
+        cond = " or ".join(f"{name} = {', '.join(str(codebook[name].code_of(k)) for k in keys)}"
+                           for name, keys in var.asked_if.items())
+        return f"blank: the question is only asked when {cond}"
     return tag
 
 

@@ -116,16 +116,21 @@ def computed_order(r: RankingTarget, figures: pd.DataFrame, codebook, registry) 
 
 
 def ranking_holds(r: RankingTarget, order: tuple[str, ...], values: dict[str, float]) -> bool:
-    """Listed places in printed order (ties allowed) and nothing unlisted before the last."""
+    """The listed items hold the printed places: in printed order unless ``unordered`` (ties
+    allowed), no unlisted item ahead of the last listed one, and exactly ``from_place − 1``
+    unlisted items ahead of the first listed one."""
     listed = list(r.order)
     if not all(k in values for k in listed):
         return False
     sign = 1 if r.direction == "desc" else -1
     seq = [sign * values[k] for k in listed]
-    if any(a < b for a, b in zip(seq, seq[1:], strict=False)):
+    if not r.unordered and any(a < b for a, b in zip(seq, seq[1:], strict=False)):
         return False
-    last = seq[-1]
-    return all(sign * v <= last for k, v in values.items() if k not in listed)
+    lowest, highest = min(seq), max(seq)
+    others = [sign * v for k, v in values.items() if k not in listed]
+    ahead = sum(v > highest for v in others)
+    behind_ok = all(v <= lowest for v in others if v <= highest)
+    return ahead == r.from_place - 1 and behind_ok
 
 
 def check_rankings(published: Published, figures: pd.DataFrame, codebook, registry,

@@ -53,6 +53,12 @@ def _random_answer(var: Variable, rng: random.Random, blank_share: float) -> dic
     return {var.name: value}
 
 
+def _filter_met(codebook: Codebook, var: Variable, row: dict) -> bool:
+    """A filter question (``asked_if``) is only answered after the named answer."""
+    return all(row.get(name) in [codebook[name].code_of(k) for k in keys]
+               for name, keys in var.asked_if.items())
+
+
 def make_valid_raw(codebook: Codebook, per_role: int = 3, seed: int = 0,
                    blank_share: float = 0.1) -> pd.DataFrame:
     """A valid raw table: ``per_role`` respondents per role, in codebook role order.
@@ -70,7 +76,7 @@ def make_valid_raw(codebook: Codebook, per_role: int = 3, seed: int = 0,
                     row[var.name] = 1000 + len(rows) * 7
                 elif var.name == "rolle":
                     row[var.name] = role.code
-                elif role.key not in var.asked:
+                elif role.key not in var.asked or not _filter_met(codebook, var, row):
                     row.update(dict.fromkeys(var.columns))
                 else:
                     row.update(_random_answer(var, rng, blank_share))
@@ -98,7 +104,8 @@ def valid_tables(draw, codebook: Codebook, max_rows: int = 6) -> pd.DataFrame:
                 row[var.name] = rid
             elif var.name == "rolle":
                 row[var.name] = role.code
-            elif role.key not in var.asked or draw(st.integers(0, 9)) == 0:
+            elif (role.key not in var.asked or not _filter_met(codebook, var, row)
+                  or draw(st.integers(0, 9)) == 0):
                 row.update(dict.fromkeys(var.columns))
             elif var.kind == "single":
                 row[var.name] = draw(st.sampled_from(var.codes)).code

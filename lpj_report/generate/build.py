@@ -172,12 +172,14 @@ class Builder:
         numbers = [t for t in self.published.numbers
                    if t.adopt and t.figure in self.figures and self.target_step(t) == idx]
         rankings = [r for r in self.published.rankings
-                    if r.figure in self.figures and self.target_step(r) == idx]
+                    if r.adopt and r.figure in self.figures and self.target_step(r) == idx]
         return numbers, rankings
 
     def _step(self, step: Step) -> None:
         cur = self._current()
         asked = cur["rolle"].isin(step.asked).to_numpy(bool)
+        for name, keys in self.cb[step.name].asked_if.items():
+            asked &= cur[name].isin(keys).to_numpy(bool)
         numbers, rankings = self._step_targets(step)
         multi = step.kind == "multi"
         dom = None if multi else self._domain_frame(step)
@@ -241,6 +243,8 @@ class Builder:
                                   "allowed": allowed_id.astype(str)})
         for i, m in enumerate(known_masks):
             sig_frame[f"k{i}"] = m
+        for j, name in enumerate(step.balance):
+            sig_frame[f"b{j}"] = cur[name].astype("object").astype(str).to_numpy()
         sig_frame = sig_frame[asked]
         cells = sig_frame.drop_duplicates().reset_index(drop=True)
         cell_of = sig_frame.merge(cells.reset_index(), how="left", on=list(cells.columns))["index"]
@@ -297,7 +301,7 @@ class Builder:
             member = self._domain_mask(dom, Term(breakdown, (group,)))
             coef = {c * n_vals + v: 1 for c in np.flatnonzero(kc) for v in np.flatnonzero(member)}
             expected = sum(prior[c, v] for c, v in ((k // n_vals, k % n_vals) for k in coef))
-            values = feasible_sizes(targets, expected)
+            values = feasible_sizes(targets, expected, self._partitions(targets))
             if values:
                 choices.append(Choice(coef, values))
         if multi:
@@ -332,6 +336,20 @@ class Builder:
         for (pop, breakdown, group), targets in sorted(groups.items()):
             terms = [Term(v, keys) for v, keys in self.populations[pop].items()]
             out.append((terms, breakdown, group, targets))
+        return out
+
+    def _partitions(self, targets: list[NumberTarget]) -> list[list[NumberTarget]]:
+        """Targets that print every category of one figure's group (they sum to its base)."""
+        by_fig: dict[str, list[NumberTarget]] = {}
+        for t in targets:
+            if t.bounds is None:
+                by_fig.setdefault(t.figure, []).append(t)
+        out = []
+        for fid, ts in by_fig.items():
+            fig = self.figures[fid]
+            plain = {k for k in category_keys(fig, self.cb) if k not in fig.combine}
+            if fig.statistic == "share" and {t.category for t in ts} == plain:
+                out.append(ts)
         return out
 
     # -------------------------------------------------------------- assignment
@@ -440,20 +458,28 @@ class Builder:
             self.allowed[item] = pd.Series(ids, index=self.table.index)
 
 
-def feasible_sizes(targets: list[NumberTarget], expected: float) -> list[int]:
-    """Group sizes near ``expected`` for which every target's printed value can be hit."""
+def _count_range(t: NumberTarget, n: int) -> tuple[int, int] | None:
+    """The counts k of n that print as the target (a contiguous range), or None."""
+    low, high, _ = t.interval()
+    start = max(0, int(low * n / 100) - 1)
+    ks = [k for k in range(start, min(n, int(high * n / 100) + 1) + 1)
+          if t.holds(Fraction(100 * k, n))]
+    return (ks[0], ks[-1]) if ks else None
+
+
+def feasible_sizes(targets: list[NumberTarget], expected: float,
+                   partitions: list[list[NumberTarget]] | None = None) -> list[int]:
+    """Group sizes near ``expected`` for which every target's printed value can be hit; the
+    targets of a ``partition`` (all categories of one figure) must also add up to the size."""
     lo = max(1, int(expected * 0.75) - 2)
     hi = int(expected * 1.3) + 3
     sizes = []
     for n in range(lo, hi + 1):
-        ok = True
-        for t in targets:
-            low, high, _ = t.interval()
-            k_min = max(0, int(low * n / 100) - 1)
-            if not any(t.holds(Fraction(100 * k, n)) for k in range(k_min, min(n, k_min + 3) + 1)):
-                ok = False
-                break
-        if ok:
+        ranges = {t.id: _count_range(t, n) for t in targets}
+        if any(r is None for r in ranges.values()):
+            continue
+        if all(sum(ranges[t.id][0] for t in part) <= n <= sum(ranges[t.id][1] for t in part)
+               for part in partitions or []):
             sizes.append(n)
     return sizes
 
@@ -487,11 +513,22 @@ def _target_rows(tid, t: NumberTarget, fig: Figure, bc, bk, nc, nk) -> list[Row]
 
 
 def _ranking_rows(r: RankingTarget, terms) -> list[Row]:
-    """Each listed place ahead of the next; the last listed ahead of every unlisted one."""
-    by_key = {key: (bc, bk, nc, nk) for key, bc, bk, nc, nk in terms}
-    listed = list(r.order)
+    """Each listed place ahead of the next; the last listed ahead of every unlisted one.
+
+    ``unordered``: every listed item ahead of every unlisted one. ``from_place`` > 1: only the
+    order among the listed items (which items hold the places before is left open). Items with
+    no respondents (a fixed base of 0) take no part.
+    """
+    by_key = {key: (bc, bk, nc, nk) for key, bc, bk, nc, nk in terms
+              if bc or bk != 0}
+    listed = [k for k in r.order if k in by_key]
     others = [k for k in by_key if k not in listed]
-    pairs = list(zip(listed, listed[1:], strict=False)) + [(listed[-1], o) for o in others]
+    if r.unordered:
+        pairs = [(a, o) for a in listed for o in others]
+    elif r.from_place > 1:
+        pairs = list(zip(listed, listed[1:], strict=False))
+    else:
+        pairs = list(zip(listed, listed[1:], strict=False)) + [(listed[-1], o) for o in others]
     rows = []
     for a, b in pairs:
         if r.direction == "asc":

@@ -36,6 +36,7 @@ class Step:
     domain: tuple[Any, ...] = ()
     max_choices: int | None = None
     items: tuple[str, ...] = ()                 # learning_items: the item variables
+    balance: tuple[str, ...] = ()               # same prior in every group of these: independent
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -128,6 +129,7 @@ def load_model(codebook: Codebook, folder: Path | None = None) -> list[Step]:
                 name=name, kind=kind, asked=asked, prior=prior, prior_by=prior_by,
                 associate=(assoc["with"], float(assoc.get("strength", 0.5))) if assoc else None,
                 domain=tuple(domain), max_choices=var.max_choices, note=raw.get("note", ""),
+                balance=tuple(raw.get("balance") or ()),
                 extra={k: v for k, v in raw.items() if k in ("fixed_by",)},
             ))
     return steps
