@@ -130,6 +130,26 @@ def municipality_size(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
     return df["kommune"].astype("object").map(sizes)
 
 
+AGREEMENT_POINTS = {"helt_enig": 3, "delvis_enig": 2, "delvis_uenig": 1, "helt_uenig": 0}
+
+
+@derivation("livsform")
+def life_form(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
+    """Karriere (5–9 points) or lønmodtager (0–4) from three attitude items.
+
+    Agreeing to work outside one's area and to take on work one is not equipped for scores high
+    (helt enig 3 … helt uenig 0); agreeing that the job should stay stable scores low (reversed).
+    Missing when any of the three answers is missing.
+    """
+    points = (df["holdning_uden_for_omraade"].astype("object").map(AGREEMENT_POINTS)
+              + df["holdning_ikke_rustet"].astype("object").map(AGREEMENT_POINTS)
+              + 3 - df["holdning_stabilitet"].astype("object").map(AGREEMENT_POINTS))
+    out = pd.Series(pd.NA, index=df.index, dtype="object")
+    known = points.notna()
+    out[known] = np.where(points[known].astype(float) >= 5, "karriere", "loenmodtager")
+    return out
+
+
 def apply_derived(df: pd.DataFrame, codebook: Codebook, wave: dict[str, Any]) -> pd.DataFrame:
     """Add every derived variable whose inputs are present, in codebook order.
 

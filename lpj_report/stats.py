@@ -7,7 +7,12 @@
 * ``spearman`` — Spearman's rank correlation of the codebook orders of x and y (``reverse_x``
   reads x backwards); holds when p < alpha and the sign matches.
 * ``two_proportions`` — two-sided z-test that the share of y's ``category`` is the same in group
-  ``a`` and group ``b`` of x (pooled variance); ``positive`` means a's share is higher.
+  ``a`` and group ``b`` of x (pooled variance); ``positive`` means a's share is higher. When y
+  is a multiple-choice question the share is of those who ticked the option among those who
+  answered the question.
+* ``spearman`` with ``over: options`` (y a multiple-choice question) — do groups ``a`` and ``b``
+  of x rank the options alike? Spearman's ρ between the two groups' shares over the options;
+  ``positive`` holds when ρ > 0 with p < alpha.
 
 A claim of *no* association (``expect: none``) holds when p ≥ alpha. Missing answers are left out.
 """
@@ -44,12 +49,59 @@ def _codes(col: pd.Series) -> np.ndarray:
     return col.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _scope(df: pd.DataFrame, claim: Claim, populations: dict) -> pd.DataFrame:
+def _mask(df: pd.DataFrame, claim: Claim, populations: dict) -> np.ndarray:
     mask = np.ones(len(df), dtype=bool)
     for name, keys in {**populations[claim.population], **claim.filter}.items():
         mask &= df[name].isin(keys).to_numpy(bool)
-    sub = df.loc[mask, [claim.x, claim.y]]
+    return mask
+
+
+def _scope(df: pd.DataFrame, claim: Claim, populations: dict) -> pd.DataFrame:
+    sub = df.loc[_mask(df, claim, populations), [claim.x, claim.y]]
     return sub[sub[claim.x].notna() & sub[claim.y].notna()]
+
+
+def _multi_ticks(df: pd.DataFrame, claim: Claim, populations: dict, codebook):
+    """(x values, ticks matrix, option keys) of those in scope who answered the question."""
+    var = codebook[claim.y]
+    ticks = df[var.columns].fillna(0).to_numpy(dtype=float)
+    keep = _mask(df, claim, populations) & (ticks.sum(axis=1) > 0) & df[claim.x].notna().to_numpy(bool)
+    return df.loc[keep, claim.x], ticks[keep] > 0, var.keys
+
+
+def _test_multi(df: pd.DataFrame, claim: Claim, populations: dict, codebook) -> TestResult:
+    x, ticks, keys = _multi_ticks(df, claim, populations, codebook)
+    con = claim.contrast or {}
+    in_a = x.isin(con["a"]).to_numpy(bool)
+    in_b = x.isin(con["b"]).to_numpy(bool)
+    if in_a.sum() == 0 or in_b.sum() == 0:
+        return TestResult(claim.id, claim.test, float("nan"), 1.0, len(x), False, "empty group")
+    if claim.test == "spearman":
+        share_a = ticks[in_a].mean(axis=0)
+        share_b = ticks[in_b].mean(axis=0)
+        rho, p = spearman(share_a, share_b)
+        holds = p >= claim.alpha if claim.expect == "none" else (
+            p < claim.alpha and _direction_ok(claim.expect, rho))
+        return TestResult(claim.id, claim.test, rho, p, int(in_a.sum() + in_b.sum()), bool(holds),
+                          f"rho = {rho:.3f} over {len(keys)} options", rho)
+    hit = ticks[:, keys.index(con["category"])]
+    return _two_proportions(claim, hit, in_a, in_b)
+
+
+def _two_proportions(claim: Claim, hit: np.ndarray, in_a: np.ndarray, in_b: np.ndarray) -> TestResult:
+    counts = np.array([hit[in_a].sum(), hit[in_b].sum()])
+    nobs = np.array([in_a.sum(), in_b.sum()])
+    if nobs.min() == 0:
+        return TestResult(claim.id, claim.test, float("nan"), 1.0, int(nobs.sum()), False,
+                          "empty group")
+    z, p = proportions_ztest(counts, nobs)
+    diff = counts[0] / nobs[0] - counts[1] / nobs[1]
+    holds = p >= claim.alpha if claim.expect == "none" else (
+        p < claim.alpha and _direction_ok(claim.expect, diff))
+    detail = (f"a: {counts[0]}/{nobs[0]} = {100 * counts[0] / nobs[0]:.1f} %, "
+              f"b: {counts[1]}/{nobs[1]} = {100 * counts[1] / nobs[1]:.1f} %")
+    return TestResult(claim.id, claim.test, float(z), float(p), int(nobs.sum()), bool(holds),
+                      detail)
 
 
 def _direction_ok(expect: str, value: float) -> bool:
@@ -67,8 +119,10 @@ def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
-def test_claim(df: pd.DataFrame, claim: Claim, populations: dict) -> TestResult:
+def test_claim(df: pd.DataFrame, claim: Claim, populations: dict, codebook=None) -> TestResult:
     """Run the claim's test on the respondents in its population (see module docstring)."""
+    if codebook is not None and codebook[claim.y].kind == "multi":
+        return _test_multi(df, claim, populations, codebook)
     sub = _scope(df, claim, populations)
     x = _codes(sub[claim.x])
     y = _codes(sub[claim.y])
@@ -80,18 +134,7 @@ def test_claim(df: pd.DataFrame, claim: Claim, populations: dict) -> TestResult:
         in_a = sub[claim.x].isin(con["a"]).to_numpy(bool)
         in_b = sub[claim.x].isin(con["b"]).to_numpy(bool)
         hit = (sub[claim.y] == con["category"]).to_numpy(bool)
-        counts = np.array([hit[in_a].sum(), hit[in_b].sum()])
-        nobs = np.array([in_a.sum(), in_b.sum()])
-        if nobs.min() == 0:
-            return TestResult(claim.id, claim.test, float("nan"), 1.0, n, False, "empty group")
-        z, p = proportions_ztest(counts, nobs)
-        diff = counts[0] / nobs[0] - counts[1] / nobs[1]
-        holds = p >= claim.alpha if claim.expect == "none" else (
-            p < claim.alpha and _direction_ok(claim.expect, diff))
-        detail = (f"a: {counts[0]}/{nobs[0]} = {100 * counts[0] / nobs[0]:.1f} %, "
-                  f"b: {counts[1]}/{nobs[1]} = {100 * counts[1] / nobs[1]:.1f} %")
-        return TestResult(claim.id, claim.test, float(z), float(p), int(nobs.sum()), bool(holds),
-                          detail)
+        return _two_proportions(claim, hit, in_a, in_b)
     rho, p_rho = spearman(x, y)
     if claim.test == "spearman":
         holds = p_rho >= claim.alpha if claim.expect == "none" else (

@@ -156,7 +156,7 @@ def check_rankings(published: Published, figures: pd.DataFrame, codebook, regist
 def verify(published: Published, figures: pd.DataFrame, data: pd.DataFrame, codebook,
            registry: dict, populations: dict, audit_path: Path) -> Verification:
     audit = audit_ids(audit_path)
-    claims = [(c, test_claim(data, c, populations), bool(c.audit and c.audit in audit))
+    claims = [(c, test_claim(data, c, populations, codebook), bool(c.audit and c.audit in audit))
               for c in published.claims]
     return Verification(check_numbers(published, figures, audit),
                         check_rankings(published, figures, codebook, registry, audit), claims)

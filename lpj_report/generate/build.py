@@ -9,6 +9,7 @@ so that the associations the publication reports appear while every quota holds.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
@@ -66,6 +67,7 @@ class Builder:
         self.rng = np.random.default_rng(seed)
         self.report = Report()
         self.allowed: dict[str, pd.Series] = {}
+        self.timings: dict[str, float] = {}
         roles = [(role, int(n)) for role, n in wave["returned"].items()]
         rolle = np.concatenate([[r] * n for r, n in roles])
         rolle = rolle[self.rng.permutation(len(rolle))]
@@ -156,11 +158,13 @@ class Builder:
             task = bar.add_task("variables", total=len(self.steps))
             for step in self.steps:
                 bar.update(task, description=step.name)
+                started = time.perf_counter()
                 if step.kind == "learning_items":
                     self._learning_items(step)
                 else:
                     self._step(step)
                 self.done.append(step.name)
+                self.timings[step.name] = time.perf_counter() - started
                 bar.advance(task)
         return self.table
 
@@ -177,7 +181,7 @@ class Builder:
 
     def _step(self, step: Step) -> None:
         cur = self._current()
-        asked = cur["rolle"].isin(step.asked).to_numpy(bool)
+        asked = cur["rolle"].isin(step.asked).to_numpy(bool).copy()
         for name, keys in self.cb[step.name].asked_if.items():
             asked &= cur[name].isin(keys).to_numpy(bool)
         numbers, rankings = self._step_targets(step)
@@ -239,12 +243,13 @@ class Builder:
                    if step.prior_by else np.full(len(cur), None))
         allowed_id = (self.allowed[step.name].to_numpy() if step.name in self.allowed
                       else np.full(len(cur), "all", dtype=object))
-        sig_frame = pd.DataFrame({"rolle": cur["rolle"].astype(str), "stratum": stratum.astype(str),
-                                  "allowed": allowed_id.astype(str)})
-        for i, m in enumerate(known_masks):
-            sig_frame[f"k{i}"] = m
-        for j, name in enumerate(step.balance):
-            sig_frame[f"b{j}"] = cur[name].astype("object").astype(str).to_numpy()
+        allowed_id = self._consistent(step, cur, allowed_id)
+        sig = {"rolle": cur["rolle"].astype(str).to_numpy(), "stratum": stratum.astype(str),
+               "allowed": allowed_id.astype(str)}
+        sig.update({f"k{i}": m for i, m in enumerate(known_masks)})
+        sig.update({f"b{j}": cur[name].astype("object").astype(str).to_numpy()
+                    for j, name in enumerate(step.balance)})
+        sig_frame = pd.DataFrame(sig)
         sig_frame = sig_frame[asked]
         cells = sig_frame.drop_duplicates().reset_index(drop=True)
         cell_of = sig_frame.merge(cells.reset_index(), how="left", on=list(cells.columns))["index"]
@@ -315,16 +320,64 @@ class Builder:
                                   "violated": result.violated})
         self._assign(step, cur, members, cell_of, result.counts)
 
+    def _consistent(self, step: Step, cur: pd.DataFrame, allowed_id: np.ndarray) -> np.ndarray:
+        """Restrict answers so that a variable derived from several questions, generated
+        before them (e.g. ``livsform``), comes out as generated once all its inputs exist."""
+        counts = {s.extra.get("count") for s in self.steps if s.kind == "learning_items"}
+        out = allowed_id.copy()
+        for derived in self.cb.derived:
+            if (step.name not in derived.inputs or derived.name not in self.done
+                    or len(derived.inputs) < 2 or derived.name in counts):
+                continue
+            done = [i for i in derived.inputs if i in self.done]
+            todo = [i for i in derived.inputs if i not in self.done and i != step.name]
+            keys = [derived.name, *done]
+            frame = cur[keys].astype("object")
+            if not done and MISSING in step.domain:
+                # generated as missing: the first of its questions is left blank
+                d_step = self.steps[self.step_names.index(derived.name)]
+                blank = (frame[derived.name].isna() & cur["rolle"].isin(d_step.asked)).to_numpy()
+                out[blank] = MISSING
+            cache: dict[tuple, str] = {}
+            for i in np.flatnonzero(frame[derived.name].notna().to_numpy()):
+                key = tuple(frame.iloc[i])
+                if key not in cache:
+                    cache[key] = self._completions(derived, step, dict(zip(keys, key, strict=True)),
+                                                   todo)
+                ok = cache[key]
+                if out[i] != "all":
+                    ok = "|".join(v for v in ok.split("|") if v in out[i].split("|"))
+                out[i] = ok
+        return out
+
+    def _completions(self, derived, step: Step, fixed: dict, todo: list[str]) -> str:
+        """Values of ``step`` for which some answers to ``todo`` give ``fixed[derived]``."""
+        from itertools import product
+
+        from lpj_report.derive import DERIVATIONS
+
+        values = [v for v in step.domain if v != MISSING]
+        combos = list(product(values, *[self.cb[t].keys for t in todo]))
+        frame = pd.DataFrame(combos, columns=[step.name, *todo], dtype="object")
+        for name, value in fixed.items():
+            if name != derived.name:
+                frame[name] = value
+        result = DERIVATIONS[derived.name](frame, self.wave).astype("object")
+        good = frame.loc[result.to_numpy() == fixed[derived.name], step.name]
+        return "|".join(str(v) for v in values if v in set(good))
+
     def _lookahead(self, step: Step) -> list[tuple[list[Term], str, str, list[NumberTarget]]]:
         """Later targets whose base is a group of this variable: their printed percentages
         restrict the group's size (with 17 respondents, 61 % cannot be printed)."""
-        if step.kind != "single" or self.cb[step.name].kind != "single":
+        if step.kind == "multi":
             return []
         idx = self.step_names.index(step.name)
         groups: dict[tuple, list[NumberTarget]] = {}
         for t in self.published.numbers:
             fig = self.figures.get(t.figure)
-            if (fig is None or not t.adopt or t.group == ALL or fig.filter or fig.exclude
+            if (fig is None or not t.adopt or t.group == ALL or fig.exclude
+                    or any(v != fig.breakdown or t.group not in keys
+                           for v, keys in fig.filter.items())
                     or fig.statistic not in ("share", "multi_share") or t.field != "value"
                     or not fig.breakdown or self.unit(fig.breakdown) != step.name
                     or self.order(fig.variable) <= idx

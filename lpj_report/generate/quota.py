@@ -131,7 +131,7 @@ def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[
 
     matrix = coo_array((vals, (r_idx, c_idx)), shape=(len(lo), n_var)).tocsr()
     res = milp(c, constraints=LinearConstraint(matrix, lo, hi), integrality=integrality,
-               bounds=Bounds(lower, upper), options={"time_limit": 120, "mip_rel_gap": 1e-6})
+               bounds=Bounds(lower, upper), options={"time_limit": 120, "mip_rel_gap": 1e-2})
     if res.x is None:
         raise RuntimeError(f"quota programme failed: {res.message}")
     counts = np.rint(res.x[:nx]).astype(int).reshape(n_cells, n_vals)
