@@ -1,0 +1,108 @@
+"""``lpj build``: figures, HTML, PDF and DOCX of one wave into one folder.
+
+Everything is written to a temporary folder beside the output and moved into place only when
+every format has been made, so a failed build leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from lpj_report.paths import REPORT_DIR
+
+FORMATS = ("html", "pdf", "docx")
+NAME = "laering-paa-jobbet"
+MARKER = ".lpj-build"
+
+
+def default_date(wave) -> dt.date:
+    """The date used when SOURCE_DATE_EPOCH is not set: the wave's ``date`` (never the clock)."""
+    value = wave.meta.get("date")
+    if value:
+        return dt.date.fromisoformat(str(value))
+    return dt.date(int(wave.year), 12, 31)
+
+
+def build_report(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from lpj_report import format as fmt
+    from lpj_report import render
+    from lpj_report.cli import build_meta
+    from lpj_report.output import figures_csv, figures_json, write_atomic
+    from lpj_report.pipeline import Build, Project
+    from lpj_report.report_context import build_context
+
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}",
+              file=sys.stderr)
+        return 2
+    if getattr(args, "kommune", None):
+        from lpj_report.editions import build_edition
+
+        return build_edition(args)
+    console = Console(stderr=True, highlight=False)
+    project = Project()
+    build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
+    out = Path(args.out) if args.out else REPORT_DIR / str(build.wave.year)
+    date = render.build_date(default_date(build.wave))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    work.chmod(0o755)
+    if out.exists() and not (out / MARKER).exists() and any(out.iterdir()):
+        shutil.rmtree(work)
+        print(f"error: {out} exists and was not made by lpj build; choose another --out",
+              file=sys.stderr)
+        return 2
+    try:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("figurer", total=2 + len(formats))
+            write_atomic(work / "figures.json", figures_json(build.figures, project.figures,
+                                                             build_meta(build)))
+            write_atomic(work / "figures.csv", figures_csv(build.figures))
+            bar.advance(task)
+            bar.update(task, description="tekst og diagrammer")
+            context = build_context(build, created=date.isoformat(),
+                                    build_date=fmt.date_long(date))
+            bar.advance(task)
+            html = None
+            for kind in formats:
+                bar.update(task, description=kind.upper())
+                if html is None:
+                    html = render.render_html(context, work, name=NAME)
+                if kind == "pdf":
+                    render.render_pdf(html, work / f"{NAME}.pdf")
+                elif kind == "docx":
+                    render.render_docx(html, work / f"{NAME}.docx")
+                bar.advance(task)
+            if "html" not in formats and html is not None:
+                html.unlink()
+        (work / MARKER).write_text("built by lpj build; safe to replace\n", encoding="utf-8")
+        replace_folder(work, out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+    console.print(f"Report for {build.wave.year} ({build.wave.status}) built in {out}/:")
+    for path in sorted(out.iterdir()):
+        if path.name != MARKER:
+            console.print(f"  {path}")
+    return 0
+
+
+def replace_folder(work: Path, out: Path) -> None:
+    """Move the finished build into place; an existing folder is replaced only when an earlier
+    build made it (it holds the marker file) or it is empty."""
+    if out.exists():
+        if not (out / MARKER).exists() and any(out.iterdir()):
+            raise FileExistsError(f"{out} exists and was not made by lpj build; "
+                                  "choose another --out or empty it")
+        shutil.rmtree(out)
+    work.rename(out)
