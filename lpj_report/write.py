@@ -45,12 +45,17 @@ def raw_codes(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFram
     """A table of codes (``object`` cells: None/int/float/str) from a typed or a raw table.
 
     Categorical columns (typed single-choice variables) are turned back into their codes.
+    Derived variables of the codebook are left out: they are computed, never stored.
     """
+    codebook = codebook or default_codebook()
+    derived = {v.name for v in codebook.derived}
     out = {}
     for col in df.columns:
+        if col in derived:
+            continue
         series = df[col]
         if isinstance(series.dtype, pd.CategoricalDtype):
-            var = (codebook or default_codebook())[col]
+            var = codebook[col]
             lookup = {c.key: c.code for c in var.codes}
             cells = [None if pd.isna(v) else lookup[v] for v in series.tolist()]
         else:
