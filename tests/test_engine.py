@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from lpj_report.derive import apply_derived
 from lpj_report.figures import Figure, compute_figure, compute_figures
 from lpj_report.load import typed_table
-from lpj_report.targets import NumberTarget
+from lpj_report.targets import NumberTarget, RankingTarget
 from lpj_report.verify import exact_value, ranking_holds
-from lpj_report.targets import RankingTarget
 
 POPS = {"alle": {}, "medarbejdere": {"rolle": ("medarbejder",)}, "ledere": {"rolle": ("leder",)}}
 WAVE = {"municipalities": {"odense": "stor", "ejby": "lille"}, "sent": {"medarbejder": 10,

@@ -46,7 +46,7 @@ def _steps(codebook):
         Step(name="koen", kind="single", asked=ROLES, domain=tuple(gender.keys),
              prior={r: {"kvinde": 50, "mand": 50} for r in ROLES}),
         Step(name="alder", kind="number", asked=ROLES, domain=tuple(range(20, 66)),
-             prior={r: {v: 100 / 46 for v in range(20, 66)} for r in ROLES},
+             prior={r: dict.fromkeys(range(20, 66), 100 / 46) for r in ROLES},
              associate=("koen", 0.5)),
     ]
 
