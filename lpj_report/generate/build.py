@@ -552,17 +552,24 @@ def _target_rows(tid, t: NumberTarget, fig: Figure, bc, bk, nc, nk) -> list[Row]
     # scale·num − lo·base ≥ 0   and   scale·num − hi·base < 0
     rows = []
     for bound, is_low in ((lo, True), (hi, False)):
-        coef: dict[int, Fraction] = {}
-        for k, v in nc.items():
-            coef[k] = coef.get(k, Fraction(0)) + scale * v
-        for k, v in bc.items():
-            coef[k] = coef.get(k, Fraction(0)) - bound * v
+        coef = _difference(nc, scale, bc, bound)
         const = scale * nk - bound * bk
         if is_low:
             rows.append(Row(tid, coef, -const, None))
         else:
             rows.append(Row(tid, coef, None, -const, strict_high=not inclusive))
     return rows
+
+
+def _difference(a: dict[int, Fraction], fa: Fraction, b: dict[int, Fraction],
+                fb: Fraction) -> dict[int, Fraction]:
+    """Coefficients of ``fa·a − fb·b`` (sparse linear expressions over the counts)."""
+    coef: dict[int, Fraction] = {}
+    for k, v in a.items():
+        coef[k] = coef.get(k, Fraction(0)) + fa * v
+    for k, v in b.items():
+        coef[k] = coef.get(k, Fraction(0)) - fb * v
+    return coef
 
 
 def _ranking_rows(r: RankingTarget, terms) -> list[Row]:
@@ -591,11 +598,7 @@ def _ranking_rows(r: RankingTarget, terms) -> list[Row]:
         if bca or bcb:
             continue  # bases depend on this variable: not linear, checked by verify only
         # num_a / base_a ≥ num_b / base_b  ⇔  num_a·base_b − num_b·base_a ≥ 0
-        coef: dict[int, Fraction] = {}
-        for k, v in nca.items():
-            coef[k] = coef.get(k, Fraction(0)) + v * bkb
-        for k, v in ncb.items():
-            coef[k] = coef.get(k, Fraction(0)) - v * bka
+        coef = _difference(nca, bkb, ncb, bka)
         const = nka * bkb - nkb * bka
         # strictly ahead (the integer-scaled difference at least one): "flest" means no tie
         scale = lcm(*(f.denominator for f in [*coef.values(), const])) if coef else 1
