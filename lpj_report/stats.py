@@ -133,7 +133,8 @@ def test_claim(df: pd.DataFrame, claim: Claim, populations: dict, codebook=None)
         con = claim.contrast or {}
         in_a = sub[claim.x].isin(con["a"]).to_numpy(bool)
         in_b = sub[claim.x].isin(con["b"]).to_numpy(bool)
-        hit = (sub[claim.y] == con["category"]).to_numpy(bool)
+        cats = con["category"] if isinstance(con["category"], list) else [con["category"]]
+        hit = sub[claim.y].isin(cats).to_numpy(bool)
         return _two_proportions(claim, hit, in_a, in_b)
     rho, p_rho = spearman(x, y)
     if claim.test == "spearman":
