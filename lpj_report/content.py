@@ -43,6 +43,20 @@ class Value:
     base: int
     base_text: str
     shown: bool = True
+    decimals: int = 0
+
+    @property
+    def printed(self):
+        """The value as printed (rounded half up), for comparisons that must agree with the text."""
+        return None if self.value is None else fmt.quantize(self.value, self.decimals)
+
+    def vs(self, other: Value) -> str:
+        """``higher``, ``lower`` or ``same`` (equal as printed) compared with ``other``."""
+        if self.printed is None or other.printed is None:
+            return "unknown"
+        if self.printed == other.printed:
+            return "same"
+        return "higher" if self.printed > other.printed else "lower"
 
 
 @dataclass
@@ -70,6 +84,74 @@ class FigureView:
         """``n = 1.404`` for the whole population."""
         first = next(iter(self.cell[ALL].values()))
         return first.base_text
+
+    @property
+    def base_n(self) -> int:
+        """The base of the whole population as a number (for the text: ``|count``)."""
+        return next(iter(self.cell[ALL].values())).base
+
+    # ------------------------------------------------------------- orders for the text
+    # Every comparative word in the chapters is picked from these, so the text follows the data.
+    # Ties are decided on the printed (rounded) value: two groups that print the same number are
+    # both "highest", and both get the same place.
+
+    def groups_by(self, category: str, exclude: tuple[str, ...] | list[str] = ()) -> list[Value]:
+        """The groups' values of ``category``, highest first, without the ``exclude`` groups."""
+        return [v for v in self.ranked_groups.get(category, []) if v.group not in exclude]
+
+    def categories_by(self, group: str = ALL, exclude: tuple[str, ...] | list[str] = ()) -> list[Value]:
+        """The (not combined) categories of ``group``, highest first, without ``exclude``."""
+        return [v for v in self.ranked_categories.get(group, []) if v.category not in exclude]
+
+    def highest(self, category: str, exclude: tuple[str, ...] | list[str] = ()) -> list[Value]:
+        """The group(s) with the highest printed value of ``category`` (more than one on a tie)."""
+        return _top(self.groups_by(category, exclude), 1)
+
+    def lowest(self, category: str, exclude: tuple[str, ...] | list[str] = ()) -> list[Value]:
+        """The group(s) with the lowest printed value of ``category``."""
+        return _top(list(reversed(self.groups_by(category, exclude))), 1)
+
+    def top_groups(self, category: str, n: int, exclude: tuple[str, ...] | list[str] = ()) -> list[Value]:
+        """The ``n`` groups with the highest values, and any group tied with the n-th."""
+        return _top(self.groups_by(category, exclude), n)
+
+    def bottom_groups(self, category: str, n: int, exclude: tuple[str, ...] | list[str] = ()) -> list[Value]:
+        """The ``n`` groups with the lowest values (lowest first), and any tied with the n-th."""
+        return _top(list(reversed(self.groups_by(category, exclude))), n)
+
+    def top_categories(self, group: str = ALL, n: int = 1,
+                       exclude: tuple[str, ...] | list[str] = ()) -> list[Value]:
+        """The ``n`` categories of ``group`` with the highest values, and any tied with the n-th."""
+        return _top(self.categories_by(group, exclude), n)
+
+    def bottom_categories(self, group: str = ALL, n: int = 1,
+                          exclude: tuple[str, ...] | list[str] = ()) -> list[Value]:
+        return _top(list(reversed(self.categories_by(group, exclude))), n)
+
+    def place(self, category: str, group: str = ALL) -> int:
+        """``category``'s place among the categories of ``group`` (1 = highest; ties share)."""
+        values = self.categories_by(group)
+        mine = self.cell[group][category]
+        return 1 + sum(1 for v in values if mine.printed is not None and v.printed > mine.printed)
+
+    def group_place(self, category: str, group: str, exclude: tuple[str, ...] | list[str] = ()) -> int:
+        """``group``'s place among the groups on ``category`` (1 = highest; ties share)."""
+        values = self.groups_by(category, exclude)
+        mine = self.cell[group][category]
+        return 1 + sum(1 for v in values if mine.printed is not None and v.printed > mine.printed)
+
+    def tied_first(self, group: str = ALL) -> bool:
+        """True when two or more categories of ``group`` share the first place as printed."""
+        return len(self.top_categories(group, 1)) > 1
+
+
+def _top(values: list[Value], n: int) -> list[Value]:
+    """The first ``n`` of an ordered list, extended by any value printed like the n-th."""
+    if not values or n < 1:
+        return []
+    head = values[:n]
+    last = head[-1].printed
+    return head + [v for v in values[n:] if v.printed == last]
 
 
 def _label(codebook: Codebook, fig: Figure, key: str) -> str:
@@ -100,7 +182,7 @@ def figure_view(fig: Figure, rows: pd.DataFrame, codebook: Codebook) -> FigureVi
             group=r.group, category=r.category, group_label=_group_label(codebook, fig, r.group),
             label=_label(codebook, fig, r.category), value=value if shown else None, text=text,
             number=number, numerator=float(r.numerator), base=int(r.base),
-            base_text="n = " + fmt.count(int(r.base)), shown=shown)
+            base_text="n = " + fmt.count(int(r.base)), shown=shown, decimals=int(r.decimals))
     view = FigureView(
         id=fig.id, title=fig.title, population=POPULATION_LABELS.get(fig.population, fig.population),
         unit=str(rows["unit"].iloc[0]) if len(rows) else "pct", decimals=fig.decimals,
@@ -136,42 +218,59 @@ def _shown_groups(view: FigureView) -> list[str]:
     return [g for g, _ in view.groups[1:] if any(v.value is not None for v in view.cell[g].values())]
 
 
-def chart_svg(view: FigureView, fig: Figure) -> str | None:
-    """The figure's chart (by its declared type) as SVG text; None for tables only."""
+def chart_svg(view: FigureView, fig: Figure, options: dict[str, Any] | None = None) -> str | None:
+    """The figure's chart (by its declared type) as SVG text; None for tables only.
+
+    ``options`` (from the chapter's figure block) may choose what the chart shows:
+    ``categories`` — the category keys to draw, in order (combined keys allowed; default: the
+    plain categories); ``category`` — the one category of a chart with one value per group
+    (``bar``, and ``ranked`` with a breakdown); ``sort`` — bars highest first; ``labels`` —
+    shorter display labels for category keys.
+    """
+    options = options or {}
+    labels = {**dict(view.categories), **(options.get("labels") or {})}
     plain = [c for c, _ in view.categories if c not in fig.combine]
-    labels = dict(view.categories)
+    chosen = list(options.get("categories") or plain)
+    unknown = [c for c in chosen if c not in dict(view.categories)]
+    if unknown:
+        raise ValueError(f"{view.id}: no categories {unknown} to chart")
     kind = view.chart
     if kind == "pie" and _shown_groups(view):
         kind = "pies"
     if kind == "pie":
-        vals = [view.alle[c].value or 0.0 for c in plain]
-        return charts.pie([labels[c] for c in plain], vals, decimals=view.decimals)
+        vals = [view.alle[c].value or 0.0 for c in chosen]
+        return charts.pie([labels[c] for c in chosen], vals, decimals=view.decimals)
     if kind == "pies":
         groups = _shown_groups(view)
-        return charts.pies([dict(view.groups)[g] for g in groups], [labels[c] for c in plain],
-                           _matrix(view, groups, plain), decimals=view.decimals)
+        return charts.pies([dict(view.groups)[g] for g in groups], [labels[c] for c in chosen],
+                           _matrix(view, groups, chosen), decimals=view.decimals)
     if kind == "stacked":
         groups = [ALL, *_shown_groups(view)]
-        return charts.stacked([dict(view.groups)[g] for g in groups], [labels[c] for c in plain],
-                              _matrix(view, groups, plain), decimals=view.decimals)
+        return charts.stacked([dict(view.groups)[g] for g in groups], [labels[c] for c in chosen],
+                              _matrix(view, groups, chosen), decimals=view.decimals)
     if kind == "grouped":
         groups = _shown_groups(view) or [ALL]
-        return charts.grouped([dict(view.groups)[g] for g in groups], [labels[c] for c in plain],
-                              _matrix(view, groups, plain), decimals=view.decimals, unit=view.unit)
+        return charts.grouped([dict(view.groups)[g] for g in groups], [labels[c] for c in chosen],
+                              _matrix(view, groups, chosen), decimals=view.decimals, unit=view.unit)
+    groups = _shown_groups(view)
     if kind == "ranked":
+        if groups and options.get("category"):
+            vals = view.groups_by(options["category"])
+            return charts.ranked([v.group_label for v in vals], [v.value for v in vals],
+                                 top=len(vals), decimals=view.decimals, unit=view.unit)
         vals = view.ranked_categories[ALL]
         return charts.ranked([v.label for v in vals], [v.value for v in vals], top=len(vals),
                              decimals=view.decimals, unit=view.unit)
     if kind == "bar":
-        key = highlight(view, fig)
-        groups = _shown_groups(view)
+        key = options.get("category") or highlight(view, fig)
+        sort = bool(options.get("sort"))
         if groups:
             return charts.bar([dict(view.groups)[g] for g in groups],
                               [view.cell[g][key].value or 0.0 for g in groups],
-                              decimals=view.decimals, unit=view.unit)
-        vals = [view.alle[c] for c in plain if view.alle[c].value is not None]
+                              decimals=view.decimals, unit=view.unit, sort=sort)
+        vals = [view.alle[c] for c in chosen if view.alle[c].value is not None]
         return charts.bar([v.label for v in vals], [v.value for v in vals],
-                          decimals=view.decimals, unit=view.unit)
+                          decimals=view.decimals, unit=view.unit, sort=sort)
     return None
 
 
@@ -180,24 +279,40 @@ def highlight(view: FigureView, fig: Figure) -> str:
     return view.categories[0][0]
 
 
-def table_of(view: FigureView) -> dict[str, Any]:
-    """The chart's numbers as a table: groups in rows, categories in columns, base n last."""
+def table_of(view: FigureView, categories: list[str] | None = None,
+             transpose: bool = False, base_label: str = "Antal svar",
+             labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """The chart's numbers as a table: groups in rows, categories in columns, base n last.
+
+    ``categories`` picks and orders the columns; ``transpose`` puts the categories in rows and
+    the groups in columns (for tables with many categories), with the base n as the last row.
+    """
     groups = [ALL, *_shown_groups(view)] if len(view.groups) > 1 else [ALL]
-    columns = ["", *[label for _, label in view.categories], "Antal svar"]
+    labels = {**dict(view.categories), **(labels or {})}
+    cats = list(categories) if categories else [c for c, _ in view.categories]
+    group_labels = dict(view.groups)
+    if transpose:
+        shown = [g for g in groups if g != ALL] + [ALL] if len(groups) > 1 else groups
+        columns = ["", *[group_labels[g] for g in shown]]
+        rows = [[labels[c], *[view.cell[g][c].text for g in shown]] for c in cats]
+        rows.append([base_label, *[fmt.count(next(iter(view.cell[g].values())).base)
+                                   for g in shown]])
+        return {"columns": columns, "rows": rows}
+    columns = ["", *[labels[c] for c in cats], base_label]
     rows = []
     for g in groups:
         cells = view.cell[g]
         first = next(iter(cells.values()))
-        rows.append([dict(view.groups)[g], *[cells[c].text for c, _ in view.categories],
-                     fmt.count(first.base)])
+        rows.append([group_labels[g], *[cells[c].text for c in cats], fmt.count(first.base)])
     return {"columns": columns, "rows": rows}
 
 
-def alt_text(view: FigureView) -> str:
+def alt_text(view: FigureView, options: dict[str, Any] | None = None) -> str:
     """A sentence describing the chart's main message, from the values."""
+    options = options or {}
     if len(view.groups) > 1 and _shown_groups(view):
-        key = view.categories[0][0]
-        order = view.ranked_groups.get(key) or []
+        key = options.get("category") or (options.get("categories") or [view.categories[0][0]])[0]
+        order = view.groups_by(key)
         if order:
             top, low = order[0], order[-1]
             return (f"{view.title}. Andelen '{top.label.lower()}' er højest for "

@@ -32,8 +32,13 @@ from lpj_report.paths import ROOT, TEMPLATES_DIR
 from lpj_report.stats import TestResult, test_claim
 
 CHAPTERS_DIR = TEMPLATES_DIR / "chapters"
+WORDS_FILE = CHAPTERS_DIR / "_ord.yaml"
 TEST_NAMES = {"chi2": "χ²-test", "spearman": "Spearmans rangkorrelation",
               "two_proportions": "test af to andele"}
+#: Keys of a figure or table block that choose what its chart or table shows (content.py).
+CHART_OPTIONS = ("categories", "category", "sort", "labels")
+TABLE_OPTIONS = {"table_categories": "categories", "transpose": "transpose",
+                 "base_label": "base_label", "labels": "labels"}
 
 
 class TemplateError(ValueError):
@@ -52,6 +57,8 @@ class ClaimView:
     p: str
     n: str
     expect: str
+    alpha: str = ""
+    where: str = ""
 
 
 def claim_view(claim, result: TestResult) -> ClaimView:
@@ -59,16 +66,148 @@ def claim_view(claim, result: TestResult) -> ClaimView:
     p_text = "p < 0,001" if p < 0.001 else "p = " + fmt.number(p, 3)
     return ClaimView(id=claim.id, statement=claim.statement, holds=result.holds,
                      significant=p < claim.alpha, test=TEST_NAMES.get(result.test, result.test),
-                     p=p_text, n=fmt.count(result.n), expect=claim.expect)
+                     p=p_text, n=fmt.count(result.n), expect=claim.expect,
+                     alpha=fmt.number(claim.alpha, 2), where=getattr(claim, "where", "") or "")
+
+
+STATISTIC_NAMES = {"share": "andel", "multi_share": "andel, flere svar mulige",
+                   "mean": "gennemsnit", "count": "antal", "response_rate": "svarprocent"}
+
+
+def _population_text(fig, codebook) -> str:
+    """Who a figure counts, in Danish: the population and any extra filter."""
+    from lpj_report.content import POPULATION_LABELS
+
+    text = POPULATION_LABELS.get(fig.population, fig.population)
+    for name, keys in fig.filter.items():
+        var = codebook[name]
+        rest = [k for k in var.keys if k not in keys]
+        if len(keys) > 3 and len(rest) <= 2:
+            text += ", undtagen " + fmt.join_words([lcfirst(var.label_of(k)) for k in rest], "og")
+        else:
+            text += ", " + _phrase("variabel", name, lcfirst(var.label)) + ": " + fmt.join_words(
+                [lcfirst(var.label_of(k)) for k in keys], "eller")
+    return text
+
+
+def figure_index(block: dict, views: dict[str, FigureView], registry: dict,
+                 variables: dict[str, Any], where: str) -> dict:
+    """A table block listing every registered figure (or those of ``sections``): title, id,
+    who is counted, the statistic and the base n of the whole population."""
+    codebook = variables["_codebook"]
+    sections = block.get("sections")
+    rows = []
+    for fid, fig in registry.items():
+        if sections and fig.section not in sections:
+            continue
+        statistic = STATISTIC_NAMES.get(fig.statistic, fig.statistic)
+        if fig.breakdown:
+            statistic += " fordelt på " + _phrase("variabel", fig.breakdown,
+                                                  lcfirst(codebook[fig.breakdown].label))
+        base = fmt.count(views[fid].base_n) if fid in views else "–"
+        rows.append([fig.title, fid, _population_text(fig, codebook), statistic, base])
+    if not rows:
+        raise TemplateError(f"{where}: no figures for sections {sections}")
+    texts = _render_all({k: v for k, v in block.items()
+                         if k in ("title", "note", "number")}, variables, where)
+    return {"type": "table", "title": texts.get("title") or "Figuroversigt",
+            "note": texts.get("note", ""),
+            "table": {"columns": ["Figur", "Id", "Hvem tælles", "Statistik", "Antal svar"],
+                      "rows": rows}}
+
+
+def claims_table(block: dict, variables: dict[str, Any], where: str) -> dict:
+    """A table block with every tested claim: the statement, the test, n, p and the result."""
+    claims = variables["C"]
+    only = block.get("claims")
+    rows = []
+    for cid, c in claims.items():
+        if only and cid not in only:
+            continue
+        result = "holder" if c.holds else "holder ikke"
+        rows.append([c.statement, c.test, c.n, c.p.removeprefix("p = ").removeprefix("p "),
+                     result])
+    texts = _render_all({k: v for k, v in block.items()
+                         if k in ("title", "note", "number")}, variables, where)
+    return {"type": "table", "title": texts.get("title") or "Udsagn og test",
+            "note": texts.get("note", ""),
+            "table": {"columns": ["Udsagn", "Test", "Antal svar", "p", "Resultat"],
+                      "rows": rows}}
+
+
+def lcfirst(text: str) -> str:
+    """A label inside a sentence: first letter lower-cased unless the word is an abbreviation
+    (``Opbakning fra kolleger`` → ``opbakning fra kolleger``; ``HF-uddannelse`` stays)."""
+    text = str(text)
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def ucfirst(text: str) -> str:
+    """A phrase at the start of a sentence: ``i dagplejen`` → ``I dagplejen``."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+@cache
+def words() -> dict[str, dict[str, str]]:
+    """Danish phrases per key (``templates/chapters/_ord.yaml``): how a group is named in a
+    sentence ("i dagplejen", "dagplejerne")."""
+    if not WORDS_FILE.exists():
+        return {}
+    return yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+
+
+def _phrase(form: str, key: str, fallback: str) -> str:
+    return (words().get(form) or {}).get(key) or fallback
+
+
+def group_names(values, form: str = "navn", conjunction: str = "og") -> str:
+    """The groups of ``values`` (content.Value) named by ``form`` of _ord.yaml, joined in Danish:
+    ``group_names(F[id].highest('hoej'), 'sted_i')`` → ``i fritidsordninger og fritidsklubber``.
+    Without a phrase the label is used inside the sentence (``form='label'``: as it is)."""
+    return fmt.join_words([_phrase(form, v.group, v.group_label if form == "label"
+                                   else lcfirst(v.group_label)) for v in values], conjunction)
+
+
+def category_names(values, form: str = "navn", conjunction: str = "og") -> str:
+    """The categories of ``values`` named by ``form`` of _ord.yaml (default: the label in a
+    sentence; ``form='label'``: as it is), joined in Danish."""
+    return fmt.join_words([_phrase(form, v.category, v.label if form == "label"
+                                   else lcfirst(v.label)) for v in values], conjunction)
+
+
+def category_list(values, form: str = "navn", conjunction: str = "og") -> str:
+    """The categories of ``values`` with their values: ``opbakning fra kolleger (40 %),
+    udfordrende arbejdsopgaver (37 %) og egen nysgerrighed (34 %)``."""
+    return fmt.join_words([f"{_phrase(form, v.category, lcfirst(v.label))} ({v.text})"
+                           for v in values], conjunction)
+
+
+def group_list(values, form: str = "navn", conjunction: str = "og") -> str:
+    """The groups of ``values`` with their values: ``i dagplejen (57 %) og på skolerne (50 %)``."""
+    return fmt.join_words([f"{_phrase(form, v.group, lcfirst(v.group_label))} ({v.text})"
+                           for v in values], conjunction)
+
+
+def name_of(key: str, form: str = "navn") -> str:
+    """One key's phrase (``name_of('dagpleje', 'i')`` → ``i dagplejen``)."""
+    return _phrase(form, key, key)
 
 
 @cache
 def text_environment() -> jinja2.Environment:
     """Strict Jinja for the chapter strings. Output is plain text, escaped later by the HTML
     template, so escaping here would escape twice."""
-    env = jinja2.Environment(  # noqa: S701 - plain text; report.html.j2 autoescapes it
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env = jinja2.Environment(  # plain text; report.html.j2 autoescapes it
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
+        autoescape=False)  # noqa: S701
     env.filters.update(fmt.FILTERS)
+    env.filters["lcfirst"] = lcfirst
+    env.filters["ucfirst"] = ucfirst
+    env.globals.update(group_names=group_names, category_names=category_names, name_of=name_of,
+                       category_list=category_list, group_list=group_list)
     return env
 
 
@@ -96,16 +235,57 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
     if fid not in views:
         raise TemplateError(f"{where}: unknown figure {fid!r}")
     view, fig = views[fid], registry[fid]
+    options = {k: raw[k] for k in CHART_OPTIONS if k in raw}
+    table_options = {arg: raw[k] for k, arg in TABLE_OPTIONS.items() if k in raw}
+    try:
+        table = table_of(view, **table_options)
+    except KeyError as err:
+        raise TemplateError(f"{where}: figure {fid} has no category {err}") from None
     block = {"type": raw["type"], "title": raw.get("title") or view.title,
-             "table": table_of(view), "note": raw.get("note", "")}
+             "table": table, "note": raw.get("note", "")}
     block["note"] = block["note"] or f"Kilde: {view.population}, {view.base}. Figur-id: {fid}."
     if raw["type"] == "figure":
-        svg = chart_svg(view, fig)
+        try:
+            svg = chart_svg(view, fig, options)
+        except (KeyError, ValueError) as err:
+            raise TemplateError(f"{where}: figure {fid}: {err}") from None
         if svg is None:
             raise TemplateError(f"{where}: figure {fid} has no chart type (use type: table)")
         block["svg"] = svg
-        block["alt"] = raw.get("alt") or alt_text(view)
+        block["alt"] = raw.get("alt") or alt_text(view, options)
     return block
+
+
+def ranked_items(spec: dict, views: dict[str, FigureView], variables: dict[str, Any],
+                 where: str) -> list[str]:
+    """List items from a figure's computed order (``items_from`` of a list or fact box):
+    ``{figure, group, top}`` ranks the categories of a group, ``{figure, category, top}`` the
+    groups on one category; ``exclude`` leaves keys out; ``numbered`` prefixes the place (tied
+    values share a place). Each item is ``Label (value)``. ``{wave: key, suffix}`` lists a survey
+    fact instead (``W.municipalities``)."""
+    if "wave" in spec:
+        return [f"{item}{spec.get('suffix', '')}" for item in variables["W"][spec["wave"]]]
+    fid = spec.get("figure")
+    if fid not in views:
+        raise TemplateError(f"{where}: unknown figure {fid!r}")
+    view = views[fid]
+    exclude = tuple(spec.get("exclude") or ())
+    top = int(spec.get("top", 0)) or None
+    by_group = "category" in spec
+    if by_group:
+        values = view.groups_by(spec["category"], exclude)
+    else:
+        values = view.categories_by(spec.get("group", "alle"), exclude)
+    if top is not None and values:
+        values = [v for v in values if v.printed >= values[min(top, len(values)) - 1].printed]
+    items = []
+    for v in values:
+        place = 1 + sum(1 for w in values if w.printed > v.printed)
+        prefix = f"{place}. " if spec.get("numbered") else ""
+        items.append(f"{prefix}{v.group_label if by_group else v.label} ({v.text})")
+    if not items:
+        raise TemplateError(f"{where}: figure {fid} gives no items")
+    return items
 
 
 def section(path: Path, variables: dict[str, Any], views: dict[str, FigureView],
@@ -119,6 +299,19 @@ def section(path: Path, variables: dict[str, Any], views: dict[str, FigureView],
         if "when" in block and _render(block["when"], variables, bwhere) != "True":
             continue
         block = {k: v for k, v in block.items() if k != "when"}
+        if block.get("type") == "figure_index":
+            blocks.append(figure_index(block, views, registry, variables, bwhere))
+            continue
+        if block.get("type") == "claims_table":
+            blocks.append(claims_table(block, variables, bwhere))
+            continue
+        if "items_from" in block:
+            spec = block.pop("items_from")
+            head = _render_all(block.get("items") or [], variables, bwhere)
+            rest = _render_all(block, variables, bwhere)
+            rest["items"] = head + ranked_items(spec, views, variables, bwhere)
+            blocks.append(rest)
+            continue
         if block.get("type") in ("figure", "table") and "figure" in block:
             texts = _render_all({k: v for k, v in block.items() if k not in ("figure", "type")},
                                 variables, bwhere)
@@ -150,9 +343,10 @@ def build_context(build, *, created: str, build_date: str, code_version: str | N
     published = project.published(build.wave.year)
     claims = {c.id: claim_view(c, test_claim(build.data, c, project.populations,
                                              project.codebook)) for c in published.claims}
-    variables = {"F": views, "C": claims, "W": wave_facts(build), **(extra or {})}
+    variables = {"F": views, "C": claims, "W": wave_facts(build), "O": words(),
+                 "_codebook": project.codebook, **(extra or {})}
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in sorted(CHAPTERS_DIR.glob("*.yaml")):
+    for path in sorted(CHAPTERS_DIR.glob("[!_]*.yaml")):
         kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kind", "chapter")
         parts[kind].append(section(path, variables, views, project.registry))
     meta = {
