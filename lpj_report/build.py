@@ -21,7 +21,18 @@ MARKER = ".lpj-build"
 
 
 def default_date(wave) -> dt.date:
-    """The date used when SOURCE_DATE_EPOCH is not set: the wave's ``date`` (never the clock)."""
+    """The date used when SOURCE_DATE_EPOCH is not set (never the clock): the date of the last
+    commit of the checkout, else the wave's ``date``, else the last day of the survey year."""
+    import subprocess
+
+    from lpj_report.paths import ROOT
+
+    try:
+        day = subprocess.run(["git", "log", "-1", "--format=%cs"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.strip()
+        return dt.date.fromisoformat(day)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        pass
     value = wave.meta.get("date")
     if value:
         return dt.date.fromisoformat(str(value))
