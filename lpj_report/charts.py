@@ -166,8 +166,15 @@ def _limit(values: Sequence[float], unit: str) -> float:
     return top * 1.18 if top > 0 else 1.0
 
 
-def _bar_height(rows: int, per_row: float = 0.34, extra: float = 0.7) -> float:
-    return max(1.6, rows * per_row + extra)
+LINE_IN = 9 * 1.2 / 72  # one line of a 9 pt label at matplotlib's 1.2 line spacing, in inches
+
+
+def _bar_height(rows: int, per_row: float = 0.34, extra: float = 0.7,
+                labels: Sequence[str] = ()) -> float:
+    """Figure height for ``rows`` bars; each row at least as tall as its longest wrapped label
+    (``labels`` as drawn), so that multi-line labels never run into each other."""
+    lines = max([label.count("\n") + 1 for label in labels] or [1])
+    return max(1.6, rows * max(per_row, lines * LINE_IN + 0.1) + extra)
 
 
 def _to_svg(fig: Figure) -> str:
@@ -324,7 +331,8 @@ def ranked(
 
 def _bars(labels: list[str], values: list[float], decimals: int, unit: str) -> str:
     with house_style() as palette:
-        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(labels))))
+        wrapped = [_wrap(lab) for lab in labels]
+        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(labels), labels=wrapped)))
         ax = fig.subplots()
         positions = list(range(len(labels)))
         ax.barh(positions, values, color=palette[0], height=0.62)
@@ -332,7 +340,7 @@ def _bars(labels: list[str], values: list[float], decimals: int, unit: str) -> s
         _axis(ax, unit, limit)
         for y, value in zip(positions, values, strict=True):
             ax.text(value + limit * 0.01, y, _label(value, unit, decimals), va="center", ha="left")
-        ax.set_yticks(positions, [_wrap(lab) for lab in labels])
+        ax.set_yticks(positions, wrapped)
         ax.invert_yaxis()
         return _finish(fig)
 
@@ -351,7 +359,8 @@ def stacked(
             raise ValueError(f"{group}: the shares add up to {sum(row)} > 100")
     with house_style():
         colours = _colours(len(categories))
-        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(groups), extra=1.0)))
+        wrapped = [_wrap(g) for g in groups]
+        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(groups), extra=1.0, labels=wrapped)))
         ax = fig.subplots()
         positions = list(range(len(groups)))
         left = [0.0] * len(groups)
@@ -380,7 +389,7 @@ def stacked(
             left = [a + b for a, b in zip(left, widths, strict=True)]
         _axis(ax, "pct", 100)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[2, 5, 10], integer=True))
-        ax.set_yticks(positions, [_wrap(g) for g in groups])
+        ax.set_yticks(positions, wrapped)
         ax.invert_yaxis()
         _legend(fig, ax, categories, colours)
         return _finish(fig)
@@ -400,7 +409,9 @@ def grouped(
         colours = _colours(len(categories))
         n = len(categories)
         height = 0.8 / n
-        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(groups), per_row=0.2 + 0.2 * n, extra=1.0)))
+        wrapped = [_wrap(g) for g in groups]
+        fig = Figure(figsize=(WIDTH_IN, _bar_height(len(groups), per_row=0.2 + 0.2 * n, extra=1.0,
+                                                    labels=wrapped)))
         ax = fig.subplots()
         flat = [v for row in values for v in row]
         limit = _limit(flat, unit)
@@ -418,7 +429,7 @@ def grouped(
                     fontsize=8,
                 )
         _axis(ax, unit, limit)
-        ax.set_yticks(list(range(len(groups))), [_wrap(g) for g in groups])
+        ax.set_yticks(list(range(len(groups))), wrapped)
         ax.invert_yaxis()
         _legend(fig, ax, categories, colours)
         return _finish(fig)
