@@ -107,7 +107,8 @@ def _need(mapping: Mapping, keys: tuple[str, ...], where: str) -> None:
         raise ContextError(f"{where}: missing {', '.join(missing)}")
 
 
-def _check_table(table: Mapping, where: str) -> None:
+def _check_table(table: dict, where: str) -> None:
+    """Check the table's shape and mark it ``wide`` when it needs the compact print style."""
     _need(table, ("columns", "rows"), where)
     width = len(table["columns"])
     if width < 2:
@@ -115,6 +116,25 @@ def _check_table(table: Mapping, where: str) -> None:
     for index, row in enumerate(table["rows"]):
         if len(row) != width:
             raise ContextError(f"{where}.rows[{index}]: {len(row)} cells, {width} columns")
+    table["wide"] = _table_width_em(table) > TEXT_WIDTH_EM
+
+
+#: The PDF's text width (A4 less 22 + 20 mm margins = 168 mm = 476 pt) in em of the 9 pt table
+#: text (report.css: 10 pt body, tables 0.9 em).
+TEXT_WIDTH_EM = 52.0
+_BREAK = re.compile(r"(?<=/)| ")  # where a cell's text may wrap: at spaces and after a slash
+
+
+def _table_width_em(table: Mapping) -> float:
+    """A table's narrowest width in em, estimated: per column its longest unbreakable word
+    (~0.5 em a character; no-break spaces hold "12 %" together) plus 1.2 em cell padding.
+    Generous on purpose: a table estimated too wide only gets the compact print style."""
+    total = 0.0
+    for index, column in enumerate(table["columns"]):
+        cells = [column, *(row[index] for row in table["rows"])]
+        longest = max((len(word) for cell in cells for word in _BREAK.split(cell)), default=0)
+        total += 0.5 * longest + 1.2
+    return total
 
 
 def _number_label(number: int) -> str:
