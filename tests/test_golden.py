@@ -1,0 +1,97 @@
+"""Golden-file tests of the 2002 report (tests/golden.py): the rendered HTML and figures.csv must
+equal the reviewed files in tests/golden/; chart SVGs must be byte-identical across builds and
+processes. Accept a reviewed change with `python -m tests.golden accept` (make golden-accept)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import golden
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def current() -> dict[str, golden.Golden]:
+    return {g.name: g for g in golden.outputs()}
+
+
+@pytest.mark.parametrize("name", ["report.html", "figures.csv"])
+def test_output_matches_golden_file(current, name):
+    diff = golden.compare(current[name])
+    if diff:
+        pytest.fail(diff, pytrace=False)
+
+
+def test_golden_html_has_no_payloads_and_one_tag_per_line(current):
+    text = current["report.html"].text
+    assert ";base64," not in text
+    assert re.search(r"data:image/svg\+xml;sha256,[0-9a-f]{64}", text)
+    assert all(line.count("<") <= 1 for line in text.splitlines())
+
+
+def test_compare_writes_actual_and_shows_a_readable_diff(tmp_path, monkeypatch):
+    monkeypatch.setattr(golden, "GOLDEN_DIR", tmp_path)
+    (tmp_path / "x.txt").write_text("a\nb\nc\n", encoding="utf-8")
+    diff = golden.compare(golden.Golden("x.txt", "a\nB\nc\n"))
+    assert diff is not None
+    assert "-b" in diff and "+B" in diff and "golden-accept" in diff
+    assert (tmp_path / "x.txt.actual").read_text(encoding="utf-8") == "a\nB\nc\n"
+    assert golden.compare(golden.Golden("x.txt", "a\nb\nc\n")) is None
+    assert not (tmp_path / "x.txt.actual").exists()
+
+
+def _svg_hashes(context: dict) -> list[str]:
+    hashes = []
+    for section in [context.get("introduction") or {}, *context["chapters"],
+                    *context.get("appendices", [])]:
+        for block in section.get("blocks", []):
+            if block.get("type") == "figure":
+                hashes.append(hashlib.sha256(block["svg"].encode("utf-8")).hexdigest())
+    return hashes
+
+
+SUBPROCESS = """
+import hashlib, json, sys
+sys.path.insert(0, "tests")
+import golden
+ctx = golden.golden_context()
+out = []
+for s in [ctx.get("introduction") or {}, *ctx["chapters"], *ctx.get("appendices", [])]:
+    for b in s.get("blocks", []):
+        if b.get("type") == "figure":
+            out.append(hashlib.sha256(b["svg"].encode("utf-8")).hexdigest())
+print(json.dumps(out))
+"""
+
+
+def test_chart_svgs_are_identical_across_builds_and_processes(current):
+    first = _svg_hashes(golden.golden_context())
+    second = _svg_hashes(golden.golden_context())
+    assert first and first == second
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    run = subprocess.run([sys.executable, "-c", SUBPROCESS], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True)
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == first
+    # and the golden HTML carries exactly these charts, in this order
+    in_html = re.findall(r"data:image/svg\+xml;sha256,([0-9a-f]{64})",
+                         current["report.html"].text)
+    assert in_html == first
+
+
+def test_normalise_replaces_payloads_by_their_hash():
+    svg = b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+    html = ('<p>x</p><img src="data:image/svg+xml;base64,'
+            + base64.b64encode(svg).decode() + '"><style>p{}</style>')
+    text = golden.normalise_html(html)
+    assert hashlib.sha256(svg).hexdigest() in text
+    assert hashlib.sha256(b"p{}").hexdigest() in text
+    assert text.splitlines()[:3] == ["<p>", "x", "</p>"]
