@@ -6,8 +6,9 @@ formats or computes. Jinja runs strict (autoescape, ``StrictUndefined``); its fi
 functions of ``format.FILTERS`` and nothing else.
 
 Outputs are deterministic: the same context gives the same HTML, PDF and DOCX bytes. Dates come from
-``meta.created`` (``dcterms.created`` in the HTML, PDF metadata) and ``SOURCE_DATE_EPOCH`` (pandoc),
-never from the clock.
+``meta.created`` (``dcterms.created`` in the HTML, PDF metadata, DOCX properties), never from the
+clock or the environment; the caller picks ``meta.created``, e.g. with :func:`build_date`, which
+reads ``SOURCE_DATE_EPOCH``.
 """
 
 from __future__ import annotations
@@ -445,14 +446,20 @@ def render_docx(html_path: Path | str, docx_path: Path | str) -> Path:
     import pypandoc
 
     html = Path(html_path).read_text(encoding="utf-8")
+    # The DOCX dates are the document's own (meta.created, as in the PDF), not the environment's:
+    # the same HTML gives the same bytes whatever SOURCE_DATE_EPOCH the caller has set.
     created = _CREATED.search(html)
-    default = dt.date.fromisoformat(created.group(1)) if created else None
+    if created:
+        day = dt.date.fromisoformat(created.group(1))
+        epoch = int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
+    else:
+        epoch = source_date_epoch()
     docx_path = Path(docx_path).resolve()
     docx_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lpj-docx-") as folder:
         work = Path(folder)
         (work / "report.html").write_text(_docx_html(html, work), encoding="utf-8")
-        env = {**os.environ, "SOURCE_DATE_EPOCH": str(source_date_epoch(default))}
+        env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
         subprocess.run(
             [pypandoc.get_pandoc_path(), "report.html", "--from", "html", "--to", "docx"]
             + ["--output", str(docx_path)],
