@@ -1,10 +1,19 @@
 # lpj-report — everyday tasks. Run `make help` for the list; every target has a `##` comment.
 #
-#   make test                 set up .venv (first time / when pyproject.toml changes) and run pytest
+#   make report               fresh clone → .venv, system packages, report/2002 (HTML, PDF, DOCX)
+#   make test                 the same set-up plus the HTML checkers, then pytest (CI: .ci/run)
 #   make report KOMMUNE=odense  build one municipality's edition
 #
+# System packages, test commands and timings: docs/quality.md.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+
+# Reproducible builds: the dates inside the report come from SOURCE_DATE_EPOCH, by default the
+# time of the last commit (never the clock), so the same commit gives the same bytes.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+ifneq ($(strip $(SOURCE_DATE_EPOCH)),)
+export SOURCE_DATE_EPOCH
+endif
 
 VENV    ?= .venv
 PYTHON  ?= $(VENV)/bin/python
@@ -16,10 +25,15 @@ PYTEST_ARGS ?=
 KOMMUNE_ARG := $(if $(KOMMUNE),--kommune $(KOMMUNE))
 
 # `make sysdeps` checks the Debian/Ubuntu packages behind WeasyPrint (pango, harfbuzz
-# subsetting) and the PDF checks (qpdf, poppler's pdftotext/pdfinfo, rsvg-convert).
-# Fonts ship with the project.
+# subsetting), the PDF checks (qpdf, poppler's pdftotext/pdfinfo/pdffonts) and the DOCX charts
+# (rsvg-convert), and installs the missing ones with apt-get when root. Fonts ship with the project.
+# `make htmldeps` does the same for the HTML checks: Debian's chromium, Java (vnu), node/npm, and
+# `npm ci` for node_modules (vnu-jar, axe-core, playwright-core: package-lock.json).
+NODE_STAMP := node_modules/.lpj-installed
+REPORT_HTML := report/$(WAVE)/laering-paa-jobbet.html
 
-.PHONY: help venv sysdeps test lint report verify generate bench golden-accept clean distclean
+.PHONY: help venv sysdeps htmldeps test check-html lint report verify generate bench \
+        golden-accept clean distclean
 
 help: ## List the targets
 	@echo "usage: make TARGET [WAVE=$(WAVE)] [KOMMUNE=<key>]"
@@ -28,10 +42,23 @@ help: ## List the targets
 venv: $(STAMP) ## Create .venv and install the project with its dev tools
 
 $(STAMP): pyproject.toml
+	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -e '.[dev]'
 	touch $@
 
-sysdeps: ## Check the system libraries for PDF output; install them with apt-get when root
+# apt_install PACKAGES…: install with apt-get when root, else say what to install and fail.
+define apt_install
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+  echo "installing system packages: $(1)"; \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq $(1); \
+else \
+  echo "missing system packages: $(1)"; \
+  echo "install them with: sudo apt-get install -y $(1)"; exit 1; \
+fi
+endef
+
+sysdeps: ## Check the system packages for PDF and DOCX; apt-get install them when root
 	@missing=""; \
 	have_lib() { ldconfig -p 2>/dev/null | grep -q "$$1"; }; \
 	have_lib 'libpango-1.0.so.0 ' || missing="$$missing libpango-1.0-0"; \
@@ -40,19 +67,29 @@ sysdeps: ## Check the system libraries for PDF output; install them with apt-get
 	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v rsvg-convert >/dev/null || missing="$$missing librsvg2-bin"; \
-	if [ -z "$$missing" ]; then echo "system libraries: ok"; exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing system packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq --no-install-recommends $$missing; \
-	else \
-	  echo "missing system packages:$$missing"; \
-	  echo "install them with: sudo apt-get install$$missing"; exit 1; \
-	fi
+	if [ -z "$$missing" ]; then echo "system packages: ok"; exit 0; fi; \
+	$(call apt_install,$$missing)
+
+htmldeps: ## Install the HTML checkers when missing: chromium, Java, node/npm (apt), npm ci
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -z "$$missing" ]; then echo "HTML checkers (chromium, java, npm): ok"; exit 0; fi; \
+	$(call apt_install,$$missing)
+	@$(MAKE) --no-print-directory $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 test: $(STAMP) ## Run the test suite (pytest; extra options in PYTEST_ARGS)
-	@$(MAKE) --no-print-directory sysdeps || echo "warning: PDF tests need the packages above"
+	@$(MAKE) --no-print-directory sysdeps || echo "warning: the PDF tests need the packages above"
+	@$(MAKE) --no-print-directory htmldeps || echo "warning: HTML checks need the tools above"
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+check-html: report htmldeps ## Check report/<wave>'s HTML with vnu and axe-core (WCAG 2.1 AA)
+	$(PYTHON) tests/html_checks.py $(REPORT_HTML)
 
 lint: $(STAMP) ## Check the code with ruff
 	$(VENV)/bin/ruff check .
