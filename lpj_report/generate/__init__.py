@@ -47,10 +47,48 @@ def to_codes(table: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return frame.sort_values("respondent", kind="stable").reset_index(drop=True)
 
 
+CHANGE_KEYS = ("prior", "prior_by", "associate", "missing", "balance")
+
+
+def model_overrides(changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``changes:`` of a wave.yaml → replacement model entries per variable."""
+    out: dict[str, dict[str, Any]] = {}
+    for change in changes:
+        name = change["variable"]
+        if name in out:
+            raise ModelError(f"changes: {name} changed twice; merge the two changes")
+        out[name] = {k: change[k] for k in CHANGE_KEYS if k in change}
+    return out
+
+
+def without_changed(published: Published, figures: list[Figure], populations: dict,
+                    changes: list[dict[str, Any]]) -> Published:
+    """The published targets minus every number and ranking whose figure reads a changed
+    variable — unless the change lists it under ``keep_targets`` (a number the change leaves
+    as it was, such as a combined category whose parts trade places)."""
+    if not changes:
+        return published
+    changed = {c["variable"] for c in changes}
+    keep = {t for c in changes for t in c.get("keep_targets") or []}
+    by_id = {f.id: f for f in figures}
+
+    def stays(target) -> bool:
+        fig = by_id.get(target.figure)
+        if fig is None or target.id in keep:
+            return True
+        names = {*fig.variables, *populations[fig.population]}
+        return not names & changed
+
+    return Published(published.year, [t for t in published.numbers if stays(t)],
+                     [r for r in published.rankings if stays(r)], list(published.claims))
+
+
 def generate(codebook: Codebook, figures: list[Figure], populations: dict,
              published: Published, wave: dict[str, Any], seed: int = DEFAULT_SEED,
              progress: bool = False) -> Generated:
-    steps = load_model(codebook)
+    changes = list(wave.get("changes") or [])
+    steps = load_model(codebook, overrides=model_overrides(changes))
+    published = without_changed(published, figures, populations, changes)
     modelled = {s.name for s in steps} | {i for s in steps for i in s.items}
     missing = [v.name for v in codebook.questions
                if v.name not in modelled and v.name not in ("respondent", "rolle")]

@@ -88,14 +88,20 @@ def _prior(raw_prior: Any, var: Variable, asked: tuple[str, ...], domain: list[A
     return prior
 
 
-def load_model(codebook: Codebook, folder: Path | None = None) -> list[Step]:
-    """Read the generation steps in file-name order."""
+def load_model(codebook: Codebook, folder: Path | None = None,
+               overrides: dict[str, dict[str, Any]] | None = None) -> list[Step]:
+    """Read the generation steps in file-name order.
+
+    ``overrides`` replaces entries of a variable's model (``prior``, ``prior_by``, …) — the
+    documented changes of a fictitious wave (``changes:`` in its wave.yaml)."""
     folder = folder or DATA_DIR / "reconstruction"
+    overrides = dict(overrides or {})
     steps: list[Step] = []
     seen: set[str] = set()
     for path in sorted(folder.glob("*.yaml")):
         for raw in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("variables") or []:
             name = raw["name"]
+            raw = {**raw, **overrides.pop(name, {})}
             if name in seen:
                 raise ModelError(f"{path.name}: {name} modelled twice")
             seen.add(name)
@@ -132,4 +138,6 @@ def load_model(codebook: Codebook, folder: Path | None = None) -> list[Step]:
                 balance=tuple(raw.get("balance") or ()),
                 extra={k: v for k, v in raw.items() if k in ("fixed_by",)},
             ))
+    if overrides:
+        raise ModelError("changes name variables not in the model: " + ", ".join(sorted(overrides)))
     return steps
