@@ -4,6 +4,9 @@
     lpj verify --wave 2002            published numbers beside computed values
     lpj figures --wave 2002 --out D   figures.json and figures.csv
     lpj build --wave 2002 --out D     the report (HTML, PDF, DOCX) with its figures
+    lpj build --kommune hasle         one municipality's edition (report/2002/kommuner/hasle)
+    lpj editions --wave 2002          every municipality's edition, in parallel
+    lpj diff 2002 2005 --out D        every figure compared between two waves or builds
     lpj validate FILE…                check respondent data files against the codebook
 """
 
@@ -53,9 +56,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 2
     seed = args.seed if args.seed is not None else int(wave.meta.get("seed", DEFAULT_SEED))
     print(f"Generating wave {wave.year} ({wave.status}), seed {seed} …", file=sys.stderr)
+    # a fictitious wave may borrow another year's published numbers as constraints
+    targets = project.published(int(wave.meta.get("targets_from") or wave.year))
     result = generate(project.codebook, project.figures, project.populations,
-                      project.published(wave.year), wave.meta, seed=seed,
-                      progress=not args.quiet)
+                      targets, wave.meta, seed=seed, progress=not args.quiet)
     out = Path(args.out) if args.out else wave.responses_path
     tmp = out.with_name(f".tmp-{out.name}")
     write_responses(result.responses, tmp, codebook=project.codebook)
@@ -113,6 +117,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     return build_report(args)
 
 
+def cmd_editions(args: argparse.Namespace) -> int:
+    from lpj_report.editions import build_all_editions
+
+    return build_all_editions(args)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from lpj_report.diff import run_diff
+
+    return run_diff(args)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from lpj_report.codebook import default_codebook
     from lpj_report.validate import read_and_validate
@@ -156,7 +172,30 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", help="output folder (default report/<year>)")
     b.add_argument("--kommune", help="build one municipality's edition")
     b.add_argument("--formats", default="html,pdf,docx", help="comma-separated (default all)")
+    b.add_argument("--min-base", type=int, help="editions: hide numbers with fewer respondents "
+                   "(default: data/disclosure.yaml, 5)")
     b.set_defaults(func=cmd_build)
+
+    e = sub.add_parser("editions", help="build every municipality's edition, in parallel")
+    e.add_argument("--wave", default="2002")
+    e.add_argument("--responses", help="use this data file instead of the wave's")
+    e.add_argument("--out", help="wave report folder (default report/<year>); editions go "
+                   "into <out>/kommuner/<name>")
+    e.add_argument("--formats", default="html,pdf,docx", help="comma-separated (default all)")
+    e.add_argument("--jobs", type=int, help="parallel workers (default: the machine's cores)")
+    e.add_argument("--kommune", action="append", help="only these (repeatable)")
+    e.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
+    e.set_defaults(func=cmd_editions)
+
+    d = sub.add_parser("diff", help="compare two waves or two figures.json files")
+    d.add_argument("old", help="survey year or path to figures.json")
+    d.add_argument("new", help="survey year or path to figures.json")
+    d.add_argument("--out", help="write diff.html and diff.csv here")
+    d.add_argument("--alpha", type=float, default=0.05,
+                   help="false discovery rate for the Benjamini-Hochberg correction")
+    d.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
+    d.add_argument("--all", action="store_true", help="list every figure in the terminal")
+    d.set_defaults(func=cmd_diff)
 
     c = sub.add_parser("validate", help="check data files against the codebook")
     c.add_argument("files", nargs="+")
