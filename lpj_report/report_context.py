@@ -324,6 +324,22 @@ def section(path: Path, variables: dict[str, Any], views: dict[str, FigureView],
     return out
 
 
+def claims_for(build) -> list:
+    """The statements of association the text is worded around, tested on this wave's data.
+
+    They are the publication's claims (``data/published/<year>/``). A wave without published
+    claims of its own (a later or fictitious wave, real data dropped in) is tested against the
+    claims of the year it follows (``targets_from``, then ``predecessor``), so that the same
+    sentences are decided by the same tests on the new data."""
+    project, meta = build.project, build.wave.meta
+    for year in (build.wave.year, meta.get("targets_from"), meta.get("predecessor")):
+        if year:
+            claims = project.published(int(year)).claims
+            if claims:
+                return list(claims)
+    return []
+
+
 def git_version() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
@@ -340,9 +356,8 @@ def build_context(build, *, created: str, build_date: str, code_version: str | N
 
     project = build.project
     views = build_views(project.figures, build.figures, project.codebook)
-    published = project.published(build.wave.year)
     claims = {c.id: claim_view(c, test_claim(build.data, c, project.populations,
-                                             project.codebook)) for c in published.claims}
+                                             project.codebook)) for c in claims_for(build)}
     variables = {"F": views, "C": claims, "W": wave_facts(build), "O": words(),
                  "_codebook": project.codebook, **(extra or {})}
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}

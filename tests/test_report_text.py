@@ -21,8 +21,14 @@ from lpj_report.content import figure_view
 from lpj_report.derive import LEARNED, LEARNING_ITEMS, apply_derived
 from lpj_report.figures import Figure
 from lpj_report.pipeline import Build, Project
-from lpj_report.report_context import CHAPTERS_DIR, build_context, group_names, ranked_items
-from lpj_report.wave import Wave
+from lpj_report.report_context import (
+    CHAPTERS_DIR,
+    build_context,
+    claims_for,
+    group_names,
+    ranked_items,
+)
+from lpj_report.wave import Wave, available_waves
 
 CREATED = "2002-09-01"
 BUILD_DATE = "1. september 2002"
@@ -388,3 +394,27 @@ def test_chapter_files_are_sections_of_known_kinds():
     assert kinds == {"indledning": "introduction", "kapitel-1": "chapter",
                      "kapitel-2": "chapter", "kapitel-3": "chapter", "kapitel-4": "chapter",
                      "kapitel-5": "chapter", "metode": "appendix", "figuroversigt": "appendix"}
+
+
+OTHER_WAVES = [year for year in available_waves() if year != 2002]
+
+
+@pytest.mark.parametrize("year", OTHER_WAVES)
+def test_every_other_wave_gets_the_whole_report(base, year):
+    """A wave without published claims of its own is tested against the claims of the year it
+    follows, so the same sentences are decided on its data."""
+    ctx = make_context(Build.load(base.project, year))
+    assert [s["id"] for s in sections(ctx)] == ["indledning", "kapitel-1", "kapitel-2",
+                                                "kapitel-3", "kapitel-4", "kapitel-5",
+                                                "metode", "figuroversigt"]
+    assert f"Der blev sendt {sent_total(ctx)}" in text(ctx, "indledning")
+    metode = block(ctx, "metode", title="Publikationens udsagn om sammenhænge og testen af dem")
+    assert len(metode["table"]["rows"]) == len(claims_for(Build.load(base.project, year)))
+    assert "Hvor publikationen fra 2002 modsiger sig selv" not in [
+        b.get("heading") for b in section(ctx, "metode")["blocks"]]
+
+
+def sent_total(ctx: dict) -> str:
+    """The number of questionnaires sent, as the introduction's table prints it."""
+    table = block(ctx, "indledning", title="Udsendte og modtagne spørgeskemaer fordelt på rolle")
+    return table["table"]["rows"][-1][1]
