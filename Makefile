@@ -22,7 +22,12 @@ STAMP   := $(VENV)/.installed
 WAVE    ?= 2002
 KOMMUNE ?=
 PYTEST_ARGS ?=
-KOMMUNE_ARG := $(if $(KOMMUNE),--kommune $(KOMMUNE))
+# The name reaches lpj through the environment, never through the shell's parser, so that
+# no name (quotes, spaces, `;`) can run anything; lpj accepts only the codebook's municipalities.
+export KOMMUNE
+KOMMUNE_ARG := $(if $(KOMMUNE),--kommune "$$KOMMUNE")
+DIFF_OLD ?= 2002
+DIFF_NEW ?= 2005
 
 # `make sysdeps` checks the Debian/Ubuntu packages behind WeasyPrint (pango, harfbuzz
 # subsetting), the PDF checks (qpdf, poppler's pdftotext/pdfinfo/pdffonts) and the DOCX charts
@@ -33,7 +38,7 @@ NODE_STAMP := node_modules/.lpj-installed
 REPORT_HTML := report/$(WAVE)/laering-paa-jobbet.html
 
 .PHONY: help venv sysdeps htmldeps test check-html lint report verify generate bench \
-        golden-accept clean distclean
+        golden-accept clean distclean editions diff
 
 help: ## List the targets
 	@echo "usage: make TARGET [WAVE=$(WAVE)] [KOMMUNE=<key>]"
@@ -96,6 +101,12 @@ lint: $(STAMP) ## Check the code with ruff
 
 report: $(STAMP) sysdeps ## Build the report (HTML, PDF, DOCX) into report/<wave>; KOMMUNE=<key> for one edition
 	$(LPJ) build --wave $(WAVE) --out report/$(WAVE) $(KOMMUNE_ARG)
+
+editions: $(STAMP) sysdeps ## Build every municipality's edition in parallel into report/<wave>/kommuner
+	$(LPJ) editions --wave $(WAVE) --out report/$(WAVE)
+
+diff: $(STAMP) ## Compare two waves into report/diff/<old>-<new> (DIFF_OLD=2002 DIFF_NEW=2005)
+	$(LPJ) diff $(DIFF_OLD) $(DIFF_NEW) --out report/diff/$(DIFF_OLD)-$(DIFF_NEW)
 
 verify: $(STAMP) ## Compare the published numbers with the recomputed ones
 	$(LPJ) verify --wave $(WAVE)
