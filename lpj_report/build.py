@@ -68,7 +68,7 @@ def build_report(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     work.chmod(0o755)
-    if out.exists() and not (out / MARKER).exists() and any(out.iterdir()):
+    if out.exists() and not _replaceable(out):
         shutil.rmtree(work)
         print(f"error: {out} exists and was not made by lpj build; choose another --out",
               file=sys.stderr)
@@ -108,12 +108,27 @@ def build_report(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Sub-folders of a wave's report folder that other commands own (``lpj build --kommune``,
+#: ``lpj editions``): kept when the report itself is rebuilt.
+KEEP = ("kommuner",)
+
+
+def _replaceable(out: Path) -> bool:
+    """An earlier build made ``out`` (marker file), or it is empty, or it holds only the
+    municipality editions."""
+    return (out / MARKER).exists() or all(p.name in KEEP for p in out.iterdir())
+
+
 def replace_folder(work: Path, out: Path) -> None:
     """Move the finished build into place; an existing folder is replaced only when an earlier
-    build made it (it holds the marker file) or it is empty."""
+    build made it (it holds the marker file) or it is empty. Editions inside it (``KEEP``) are
+    moved over to the new build unless it brings its own."""
     if out.exists():
-        if not (out / MARKER).exists() and any(out.iterdir()):
+        if not _replaceable(out):
             raise FileExistsError(f"{out} exists and was not made by lpj build; "
                                   "choose another --out or empty it")
+        for name in KEEP:
+            if (out / name).is_dir() and not (work / name).exists():
+                (out / name).rename(work / name)
         shutil.rmtree(out)
     work.rename(out)

@@ -75,7 +75,7 @@ RowKey = tuple[str, str, str]  # (unit, figure, group)
 @dataclass(frozen=True)
 class Config:
     min_base: int = 5
-    mark: str = "◆"
+    mark: str = "◊"
 
 
 @cache
@@ -127,25 +127,33 @@ class Row:
 
 @dataclass
 class Family:
-    """Unknowns (variables × measures), their true values and bounds, and the table rows."""
+    """Unknowns (variables × measures) with their true values, and the table rows.
+
+    The last measure is always ``n``, the number of respondents: group sizes are protected like
+    the answers. The other measures count answers (or sum them, for a mean)."""
 
     key: str
     kind: str                                # share | multi | mean | count
-    measures: list[str]
-    integer: bool
+    measures: list[str]                      # answer measures, then "n"
     names: list[tuple]                       # ('R', unit, rb) or ('X', unit, rb, dim, block)
     units: list[str]
-    base: np.ndarray
-    value: np.ndarray                        # (variables, measures)
-    lo: np.ndarray
-    hi: np.ndarray
+    value: np.ndarray                        # (variables, measures), the true counts
     links: list[dict[int, float]]            # Σ coef · x = 0, for every measure
     rows: list[Row] = field(default_factory=list)
-    share_sum: bool = True                   # share: the measures of a variable add up to n
+    share_sum: bool = True                   # share: the answer measures add up to n
+    value_range: tuple[float, float] | None = None   # mean: the variable's range
 
     @property
     def n_cols(self) -> int:
         return len(self.names) * len(self.measures)
+
+    @property
+    def n_index(self) -> int:
+        return len(self.measures) - 1
+
+    @property
+    def base(self) -> np.ndarray:
+        return self.value[:, self.n_index]
 
     def col(self, var: int, measure: int) -> int:
         return var * len(self.measures) + measure
@@ -159,6 +167,44 @@ class Family:
 
     def truth(self) -> np.ndarray:
         return self.value.reshape(-1)
+
+    def integrality(self) -> np.ndarray:
+        out = np.ones((len(self.names), len(self.measures)))
+        if self.kind == "mean":
+            out[:, 0] = 0.0        # a sum of ages need not be whole
+        return out.reshape(-1)
+
+    def structure(self) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """The relations every table obeys: equalities (links; answers adding up to n) and
+        inequalities ``a · x ≤ 0`` (an option ticked by at most n; a mean within the range)."""
+        n_m, nn = len(self.measures), self.n_index
+        eq, ub = [], []
+        for link in self.links:
+            for m in range(n_m):
+                eq.append(self.functional(link, [m]))
+        for v in range(len(self.names)):
+            if self.kind == "share" and self.share_sum:
+                row = {self.col(v, m): 1.0 for m in range(nn)}
+                row[self.col(v, nn)] = -1.0
+                eq.append(row)
+            elif self.kind == "multi":
+                for m in range(nn):
+                    ub.append({self.col(v, m): 1.0, self.col(v, nn): -1.0})
+            elif self.kind == "mean" and self.value_range:
+                low, high = self.value_range
+                ub.append({self.col(v, nn): float(low), self.col(v, 0): -1.0})
+                ub.append({self.col(v, 0): 1.0, self.col(v, nn): -float(high)})
+        return _matrix(eq, self.n_cols), _matrix(ub, self.n_cols)
+
+
+def _matrix(rows: list[dict[int, float]], n: int) -> sparse.csr_matrix:
+    data, ri, ci = [], [], []
+    for r, row in enumerate(rows):
+        for j, c in row.items():
+            data.append(c)
+            ri.append(r)
+            ci.append(j)
+    return sparse.csr_matrix((data, (ri, ci)), shape=(len(rows), n))
 
 
 @dataclass(frozen=True)
@@ -199,9 +245,9 @@ def _measures(figs: list[Figure], codebook: Codebook) -> tuple[list[str], dict[s
     """The family's measures and, per figure, category → measure names."""
     fig0 = figs[0]
     if fig0.statistic == "count":
-        return [], {f.id: {"n": []} for f in figs}
+        return ["n"], {f.id: {"n": ["n"]} for f in figs}
     if fig0.statistic == "mean":
-        return ["sum"], {f.id: {"mean": ["sum"]} for f in figs}
+        return ["sum", "n"], {f.id: {"mean": ["sum"]} for f in figs}
     plain = [k for k in category_keys(fig0, codebook) if k not in fig0.combine]
     measures = list(plain)
     if fig0.statistic == "share" and fig0.categories:
@@ -220,7 +266,7 @@ def _measures(figs: list[Figure], codebook: Codebook) -> tuple[list[str], dict[s
                     measures.append(name)
                 mine[c] = [name]
         cats[f.id] = mine
-    return measures, cats
+    return [*measures, "n"], cats
 
 
 def _measure_matrix(df: pd.DataFrame, fig: Figure, measures: list[str],
@@ -229,8 +275,10 @@ def _measure_matrix(df: pd.DataFrame, fig: Figure, measures: list[str],
     var = codebook[fig.variable]
     if fig.statistic == "share":
         col = df[fig.variable].astype("object")
-        listed = [m for m in measures if m != OTHER]
+        listed = [m for m in measures if m not in (OTHER, "n")]
         for j, m in enumerate(measures):
+            if m == "n":
+                continue
             if m == OTHER:
                 out[:, j] = (col.notna() & ~col.isin(listed)).to_numpy(float)
             else:
@@ -239,10 +287,13 @@ def _measure_matrix(df: pd.DataFrame, fig: Figure, measures: list[str],
         ticks = df[var.columns].fillna(0).to_numpy(float) > 0
         index = {k: i for i, k in enumerate(var.keys)}
         for j, m in enumerate(measures):
+            if m == "n":
+                continue
             keys = m.removeprefix("any:").split(",")
             out[:, j] = ticks[:, [index[k] for k in keys]].any(axis=1)
     elif fig.statistic == "mean":
         out[:, 0] = df[fig.variable].to_numpy(dtype=float, na_value=np.nan)
+    out[:, measures.index("n")] = 1.0
     return np.nan_to_num(out)
 
 
@@ -334,7 +385,6 @@ def build_families(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
                     for b in range(len(dim_sigs[d])):
                         index[("X", u, rb, d, b)] = len(names)
                         names.append(("X", u, rb, d, b))
-        base = np.zeros(len(names))
         value = np.zeros((len(names), len(measures)))
         a_idx = np.flatnonzero(answered & (rb_resp >= 0))
         for rb in sorted(used_r):
@@ -342,7 +392,6 @@ def build_families(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
             for u in units:
                 pick = sel[uidx[sel] == unit_index[u]]
                 i = index[("R", u, rb)]
-                base[i] = len(pick)
                 value[i] = mvals[pick].sum(axis=0)
                 for (rb2, d) in used_rd:
                     if rb2 != rb:
@@ -351,7 +400,6 @@ def build_families(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
                     for b in range(len(dim_sigs[d])):
                         j = index[("X", u, rb, d, b)]
                         inb = pick[blocks == b]
-                        base[j] = len(inb)
                         value[j] = mvals[inb].sum(axis=0)
         links = []
         for u in units:
@@ -360,15 +408,15 @@ def build_families(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
                 for b in range(len(dim_sigs[d])):
                     link[index[("X", u, rb, d, b)]] = -1.0
                 links.append(link)
-        lo, hi = _bounds(figs[0], codebook, base, len(measures))
-        fam = Family(key=key, kind=_kind(figs[0]), measures=measures,
-                     integer=figs[0].statistic != "mean", names=names, units=units, base=base,
-                     value=value, lo=lo, hi=hi, links=links)
+        fam = Family(key=key, kind=_kind(figs[0]), measures=measures, names=names,
+                     units=units, value=value, links=links,
+                     value_range=_range(figs[0], codebook))
+        base = fam.base
         m_index = {m: i for i, m in enumerate(measures)}
         for fig, g, cond, root, leaf in specs:
             rbs = sorted({rblock_of_role[r] for r in root})
             fig_cats = {c: [m_index[m] for m in ms] for c, ms in cats[fig.id].items()}
-            shows = frozenset(m for ms in fig_cats.values() for m in ms)
+            shows = frozenset(m for ms in fig_cats.values() for m in ms) | {fam.n_index}
             total: dict[int, float] = {}
             for u in units:
                 combo: dict[int, float] = {}
@@ -397,14 +445,11 @@ def _kind(fig: Figure) -> str:
     return {"share": "share", "multi_share": "multi", "mean": "mean"}.get(fig.statistic, "count")
 
 
-def _bounds(fig: Figure, codebook: Codebook, base: np.ndarray, n_m: int):
-    lo = np.zeros((len(base), n_m))
-    hi = np.repeat(base[:, None], n_m, axis=1).astype(float)
-    if fig.statistic == "mean":
-        low, high = codebook[fig.variable].range or (0.0, 1e6)
-        lo = base[:, None] * float(low) * np.ones((1, n_m))
-        hi = base[:, None] * float(high) * np.ones((1, n_m))
-    return lo, hi
+def _range(fig: Figure, codebook: Codebook) -> tuple[float, float] | None:
+    if fig.statistic != "mean":
+        return None
+    low, high = codebook[fig.variable].range or (0.0, 1e6)
+    return float(low), float(high)
 
 
 def families_from_table(rows: pd.DataFrame, figures: list[Figure],
@@ -416,7 +461,7 @@ def families_from_table(rows: pd.DataFrame, figures: list[Figure],
     registry = {f.id: f for f in figures}
     for fid, part in rows.groupby("figure", sort=False):
         fig = registry.get(fid)
-        if fig is None or fig.statistic in ("response_rate", "count"):
+        if fig is None or fig.statistic == "response_rate":
             continue
         measures, cats = _measures([fig], codebook)
         m_index = {m: i for i, m in enumerate(measures)}
@@ -425,24 +470,24 @@ def families_from_table(rows: pd.DataFrame, figures: list[Figure],
         names = [("R", "alle", 0)] + [("X", "alle", 0, (fig.breakdown,), g) for g in groups]
         if groups:
             names.append(("X", "alle", 0, (fig.breakdown,), MISSING))
-        base = np.zeros(len(names))
         value = np.zeros((len(names), len(measures)))
+        nn = len(measures) - 1
         for i, name in enumerate(names[: 1 + len(groups)]):
             g = ALL if i == 0 else name[4]
             sub = part[part["group"] == g].set_index("category")
-            base[i] = float(sub["base"].iloc[0]) if len(sub) else 0.0
+            value[i, nn] = float(sub["base"].iloc[0]) if len(sub) else 0.0
             for c, ms in fig_cats.items():
-                if len(ms) == 1 and c in sub.index and measures[ms[0]] != OTHER:
+                if len(ms) == 1 and c in sub.index and measures[ms[0]] not in (OTHER, "n"):
                     value[i, ms[0]] = float(sub.loc[c, "numerator"])
         if groups:
-            base[-1] = base[0] - base[1:-1].sum()
             value[-1] = value[0] - value[1:-1].sum(axis=0)
-        lo, hi = _bounds(fig, codebook, base, len(measures))
         links = [{0: 1.0, **dict.fromkeys(range(1, len(names)), -1.0)}] if groups else []
-        fam = Family(key=fid, kind=_kind(fig), measures=measures, integer=fig.statistic != "mean",
-                     names=names, units=["alle"], base=base, value=value, lo=lo, hi=hi,
-                     links=links, share_sum=fig.statistic == "share" and not fig.categories)
-        shows = frozenset(m for ms in fig_cats.values() for m in ms)
+        fam = Family(key=fid, kind=_kind(fig), measures=measures, names=names, units=["alle"],
+                     value=value, links=links,
+                     share_sum=fig.statistic == "share" and not fig.categories,
+                     value_range=_range(fig, codebook))
+        base = fam.base
+        shows = frozenset(m for ms in fig_cats.values() for m in ms) | {nn}
         for i, name in enumerate(names[: 1 + len(groups)]):
             g = ALL if i == 0 else name[4]
             cond = frozenset({("figure", frozenset([fid])), ("group", frozenset([g]))})
@@ -456,47 +501,38 @@ def families_from_table(rows: pd.DataFrame, figures: list[Figure],
 
 @dataclass
 class System:
-    """The linear system an attacker has: known equalities on the family's unknowns."""
+    """What an attacker has on a family: equalities (the known rows and the structure) and
+    the structural inequalities ``a_ub · x ≤ 0``."""
 
     a_eq: sparse.csr_matrix
-    origin: list[tuple[str, int]]   # ('row', row index) | ('link', -1) | ('share', -1)
+    origin: list[tuple[str, int]]   # ('row', row index) | ('structure', -1)
     b_eq: np.ndarray
+    a_ub: sparse.csr_matrix
 
 
 def known_system(fam: Family, known: list[int]) -> System:
-    """Equalities from the known rows (every measure they show), the links and the share sums."""
-    n_m = len(fam.measures)
-    data, ri, ci, origin = [], [], [], []
-    truth = fam.truth()
-    r = 0
-
-    def add(func: dict[int, float], what: tuple[str, int]) -> None:
-        nonlocal r
-        for j, c in func.items():
-            data.append(c)
-            ri.append(r)
-            ci.append(j)
-        origin.append(what)
-        r += 1
-
+    """Equalities from the known rows (every measure they show, n included) and the structure."""
+    rows, origin = [], []
     for k in known:
         row = fam.rows[k]
         for m in sorted(row.shows):
-            add(fam.functional(row.combo, [m]), ("row", k))
-    for link in fam.links:
-        for m in range(n_m):
-            add(fam.functional(link, [m]), ("link", -1))
-    if fam.kind == "share" and fam.share_sum:
-        for v in range(len(fam.names)):
-            add({fam.col(v, m): 1.0 for m in range(n_m)}, ("share", -1))
-    a = sparse.csr_matrix((data, (ri, ci)), shape=(r, fam.n_cols))
-    return System(a, origin, a @ truth)
+            rows.append(fam.functional(row.combo, [m]))
+            origin.append(("row", k))
+    eq, ub = fam.structure()
+    a = sparse.vstack([_matrix(rows, fam.n_cols), eq]).tocsr()
+    origin += [("structure", -1)] * eq.shape[0]
+    return System(a, origin, a @ fam.truth(), ub)
 
 
-def _active(fam: Family) -> tuple[np.ndarray, np.ndarray]:
+def _cone(fam: Family, system: System) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The feasible directions at the true data: the columns at zero (may only grow) and the
+    structural inequalities that hold with equality (may not be crossed)."""
     x = fam.truth()
-    lo, hi = fam.lo.reshape(-1), fam.hi.reshape(-1)
-    return x <= lo + EPS, x >= hi - EPS
+    at_zero = x <= EPS
+    if system.a_ub.shape[0]:
+        tight = np.flatnonzero(np.abs(system.a_ub @ x) <= 1e-6)
+        return at_zero, system.a_ub[tight]
+    return at_zero, system.a_ub
 
 
 def free_targets(fam: Family, system: System, targets: list[Target]) -> set[int]:
@@ -509,14 +545,16 @@ def free_targets(fam: Family, system: System, targets: list[Target]) -> set[int]
     if not targets:
         return set()
     n = fam.n_cols
-    at_lo, at_hi = _active(fam)
-    bounds = np.column_stack([np.where(at_lo, 0.0, -1.0), np.where(at_hi, 0.0, 1.0)])
+    at_zero, tight = _cone(fam, system)
+    bounds = np.column_stack([np.where(at_zero, 0.0, -1.0), np.ones(n)])
     g = sparse.vstack([sparse.csr_matrix(t.vector(n)) for t in targets]).tocsr()
     rng = np.random.default_rng(0)
     zeros = np.zeros(system.a_eq.shape[0])
+    ub = {"A_ub": tight, "b_ub": np.zeros(tight.shape[0])} if tight.shape[0] else {}
 
     def move(objective: np.ndarray) -> np.ndarray:
-        res = linprog(-objective, A_eq=system.a_eq, b_eq=zeros, bounds=bounds, method="highs")
+        res = linprog(-objective, A_eq=system.a_eq, b_eq=zeros, bounds=bounds, method="highs",
+                      **ub)
         if res.status != 0:
             raise RuntimeError(f"suppression audit of {fam.key}: {res.message}")
         return np.abs(g @ res.x) > 1e-7
@@ -539,21 +577,19 @@ def free_targets(fam: Family, system: System, targets: list[Target]) -> set[int]
 
 def certificate_rows(fam: Family, system: System, target: Target,
                      cost: dict[int, float]) -> list[int]:
-    """The known rows a derivation of ``target`` uses (Farkas certificate of minimal cost)."""
+    """The known rows a derivation of ``target`` uses: a Farkas certificate (the target as a
+    combination of known rows, structure and active bounds) of minimal cost."""
     n = fam.n_cols
-    at_lo, at_hi = _active(fam)
+    at_zero, tight = _cone(fam, system)
     g = target.vector(n)
     rows = system.a_eq.shape[0]
     w = np.array([cost.get(k, 0.0) if kind == "row" else 0.0 for kind, k in system.origin])
-    lo_cols = np.flatnonzero(at_lo)
-    hi_cols = np.flatnonzero(at_hi)
-    e_lo = sparse.csr_matrix((np.ones(len(lo_cols)), (lo_cols, np.arange(len(lo_cols)))),
-                             shape=(n, len(lo_cols)))
-    e_hi = sparse.csr_matrix((-np.ones(len(hi_cols)), (hi_cols, np.arange(len(hi_cols)))),
-                             shape=(n, len(hi_cols)))
+    zero_cols = np.flatnonzero(at_zero)
+    e_zero = sparse.csr_matrix((np.ones(len(zero_cols)), (zero_cols, np.arange(len(zero_cols)))),
+                               shape=(n, len(zero_cols)))
     at = system.a_eq.T.tocsr()
-    a_eq = sparse.hstack([at, -at, e_lo, e_hi]).tocsr()
-    c = np.concatenate([w + 1e-6, w + 1e-6, 1e-6 * np.ones(len(lo_cols) + len(hi_cols))])
+    a_eq = sparse.hstack([at, -at, e_zero, -tight.T]).tocsr()
+    c = np.concatenate([w + 1e-6, w + 1e-6, 1e-6 * np.ones(len(zero_cols) + tight.shape[0])])
     for sign in (1.0, -1.0):
         res = linprog(c, A_eq=a_eq, b_eq=sign * g, bounds=(0, None), method="highs")
         if res.status != 0:
@@ -567,13 +603,15 @@ def certificate_rows(fam: Family, system: System, target: Target,
 
 
 def targets_of(fam: Family, primary: set[int], min_base: int) -> list[Target]:
-    """What must stay hidden: every category of a primary row, every measure of a small block."""
+    """What must stay hidden: every category and the n of a primary row, and every measure of
+    a small block that is not shown as a row of its own (a group left out by a filter, the
+    respondents without an answer to the breakdown)."""
     out = []
     for k in sorted(primary):
         row = fam.rows[k]
         if row.base <= 0:
             continue
-        for c, ms in row.cats.items():
+        for c, ms in [*row.cats.items(), ("n", [fam.n_index])]:
             func = fam.functional(row.combo, ms)
             if func:
                 out.append(Target(f"{row.unit}/{row.figure}/{row.group}/{c}", row.unit,
@@ -614,7 +652,11 @@ def _row_cost(row: Row) -> float:
 
 def protect_families(families: list[Family], min_base: int,
                      max_rounds: int = 200) -> Result:
-    """Primary and complementary suppression over all families, to a fixed point."""
+    """Primary and complementary suppression over all families, to a fixed point.
+
+    A hidden group (unit, respondents) is hidden in every table that shows it, so that the
+    tables of different questions cannot be played against each other through the group's
+    size."""
     hidden: set[tuple[str, Cond]] = set()
     primary_rows: set[RowKey] = set()
     by_cond: dict[tuple[str, Cond], set[int]] = defaultdict(set)
@@ -624,7 +666,10 @@ def protect_families(families: list[Family], min_base: int,
                 continue
             by_cond[(row.unit, row.cond)].add(fi)
             if 0 < row.base < min_base:
-                hidden.add((fam.key, row.unit, row.cond))
+                hidden.add((row.unit, row.cond))
+    for fam in families:
+        for row in fam.rows:
+            if row.unit != TOTAL and (row.unit, row.cond) in hidden and row.base > 0:
                 primary_rows.add(row.key)
     public: list[str] = []
     public_of: dict[int, set[tuple]] = {}
@@ -633,8 +678,6 @@ def protect_families(families: list[Family], min_base: int,
     while dirty:
         fi = dirty.pop(0)
         fam = families[fi]
-        if not fam.measures:
-            continue
         prim = {k for k, row in enumerate(fam.rows) if row.key in primary_rows}
         targets = targets_of(fam, prim, min_base)
         if not targets:
@@ -650,13 +693,13 @@ def protect_families(families: list[Family], min_base: int,
         for _ in range(max_rounds):
             rounds += 1
             known = [k for k, row in enumerate(fam.rows)
-                     if row.unit == TOTAL or (fam.key, row.unit, row.cond) not in hidden]
+                     if row.unit == TOTAL or (row.unit, row.cond) not in hidden]
             system = known_system(fam, known)
             free = free_targets(fam, system, targets)
             stuck = [t for i, t in enumerate(targets) if i not in free]
             if not stuck:
                 break
-            # a row without respondents hides nothing (its zeros are known from its base)
+            # a row without respondents hides nothing (its zeros follow from its n = 0)
             cost = {k: _row_cost(fam.rows[k]) for k in known
                     if fam.rows[k].unit != TOTAL and fam.rows[k].base > 0}
             added = False
@@ -669,16 +712,19 @@ def protect_families(families: list[Family], min_base: int,
                 if not used:
                     continue
                 k = min(used, key=lambda k: (cost[k], fam.rows[k].key))
-                mark = (fam.key, fam.rows[k].unit, fam.rows[k].cond)
+                mark = (fam.rows[k].unit, fam.rows[k].cond)
                 if mark not in hidden:
                     hidden.add(mark)
                     added = True
+                    for other in by_cond[mark]:
+                        if other != fi and other not in dirty:
+                            dirty.append(other)
             if not added:
                 break
         else:
             raise RuntimeError(f"suppression of {fam.key} did not converge")
     suppressed = {row.key for fam in families for row in fam.rows
-                  if row.unit != TOTAL and (fam.key, row.unit, row.cond) in hidden}
+                  if row.unit != TOTAL and (row.unit, row.cond) in hidden and row.base > 0}
     return Result(min_base, hidden, primary_rows, suppressed, sorted(set(public)), rounds)
 
 
@@ -751,25 +797,25 @@ def audit_integer(fam: Family, result: Result, units: Iterable[str] | None = Non
     prim = {k for k, row in enumerate(fam.rows) if row.key in result.primary}
     targets = [t for t in targets_of(fam, prim, result.min_base)
                if units is None or t.unit in units]
-    if not targets or not fam.measures:
+    if not targets:
         return []
     n = fam.n_cols
-    integrality = np.ones(n) if fam.integer else np.zeros(n)
-    bounds = Bounds(fam.lo.reshape(-1), fam.hi.reshape(-1))
     g = np.stack([t.vector(n) for t in targets])
     truth = g @ fam.truth()
 
     def pinned(known: list[int]) -> set[int]:
         system = known_system(fam, known)
         cons = [LinearConstraint(system.a_eq, system.b_eq, system.b_eq)]
+        if system.a_ub.shape[0]:
+            cons.append(LinearConstraint(system.a_ub, -np.inf, 0.0))
         moved = np.zeros(len(targets), dtype=bool)
         out = set()
         for i in range(len(targets)):
             if moved[i]:
                 continue
             for sign in (1.0, -1.0):
-                res = milp(-sign * g[i], constraints=cons, integrality=integrality,
-                           bounds=bounds, options={"time_limit": time_limit})
+                res = milp(-sign * g[i], constraints=cons, integrality=fam.integrality(),
+                           bounds=Bounds(0, 1e7), options={"time_limit": time_limit})
                 if res.x is None:
                     raise RuntimeError(f"audit of {fam.key}: {res.message}")
                 moved |= np.abs(g @ res.x - truth) > 1e-6
