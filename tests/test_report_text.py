@@ -128,7 +128,8 @@ def test_baseline_names_the_groups_the_data_give(base_context):
     assert ("De største andele med høj læring findes i fritidsordninger og fritidsklubber, "
             "i vuggestuer og børnehaver og i hjemmeplejen (21 %, 15 % og 13 %)") in ch2
     assert "at køn og alder ikke hænger sammen med læring" in ch2
-    items = block(base_context, "kapitel-3", title="Det fremmer medarbejdernes læring")["items"]
+    items = block(base_context, "kapitel-3",
+                  title="Det fremmer læringen – medarbejdernes svar")["items"]
     assert items[:2] == ["1. Opbakning fra kolleger (40 %)", "2. Udfordrende arbejdsopgaver (37 %)"]
 
 
@@ -184,7 +185,7 @@ def test_a_factor_moved_to_first_place_reorders_the_top_five(base, base_context)
         data.loc[employees(data) & answered, column] = 1
 
     ctx = make_context(altered(base, everyone_wants_courses))
-    items = block(ctx, "kapitel-3", title="Det fremmer medarbejdernes læring")["items"]
+    items = block(ctx, "kapitel-3", title="Det fremmer læringen – medarbejdernes svar")["items"]
     assert items[:3] == ["1. Kurser og efteruddannelse (100 %)",
                          "2. Opbakning fra kolleger (40 %)",
                          "3. Udfordrende arbejdsopgaver (37 %)"]
