@@ -125,8 +125,8 @@ def claims_table(block: dict, variables: dict[str, Any], where: str) -> dict:
         if only and cid not in only:
             continue
         result = "holder" if c.holds else "holder ikke"
-        rows.append([c.statement, c.test, c.n, c.p.removeprefix("p = ").removeprefix("p "),
-                     result])
+        p = c.p.removeprefix("p = ").removeprefix("p ").replace("< ", "<\u00a0")
+        rows.append([c.statement, c.test, c.n, p, result])
     texts = _render_all({k: v for k, v in block.items()
                          if k in ("title", "note", "number")}, variables, where)
     return {"type": "table", "title": texts.get("title") or "Udsagn og test",
