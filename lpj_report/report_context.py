@@ -5,6 +5,25 @@ chapter or appendix) whose strings are small Jinja templates. They are rendered 
 view model — ``F`` (figures, :mod:`lpj_report.content`), ``C`` (claims and their tests), ``W``
 (survey facts) — in a strict environment whose filters are :data:`lpj_report.format.FILTERS`.
 The strings come out as plain text; the HTML template escapes them.
+
+What a chapter file may use besides the block types of docs/report-context.md:
+
+* ``O`` — Danish phrases per key from ``templates/chapters/_ord.yaml`` (files starting with
+  ``_`` are not sections), with the helpers ``group_names(values, form)``,
+  ``category_names(values, form)``, ``group_list``/``category_list`` (with the values) and
+  ``name_of(key, form)``; filters ``lcfirst`` and ``ucfirst`` besides those of ``format``.
+* Comparative words come from the computed orders of :class:`lpj_report.content.FigureView`
+  (``highest``, ``lowest``, ``top_groups``, ``top_categories``, ``place``, ``Value.vs``), which
+  decide ties on the printed values.
+* ``when:`` on a block — an expression; the block is left out unless it renders ``True``.
+* ``items_from:`` on a list or fact box — items from a computed order:
+  ``{figure, group, top, numbered, exclude}`` ranks the categories of a group,
+  ``{figure, category, …}`` the groups on one category, ``{wave: key, suffix}`` a survey fact.
+* figure and table blocks naming a ``figure:`` may choose what is shown: ``categories``,
+  ``category`` (one value per group), ``labels`` (shorter legend labels), ``sort``; tables
+  also ``transpose``, ``table_categories`` and ``base_label``.
+* ``type: figure_index`` (``sections: [...]``) — a table of the registry's figures: title, id,
+  who is counted, the statistic and the base n; ``type: claims_table`` — every tested claim.
 """
 
 from __future__ import annotations
