@@ -109,7 +109,8 @@ def _need(mapping: Mapping, keys: tuple[str, ...], where: str) -> None:
 
 
 def _check_table(table: dict, where: str) -> None:
-    """Check the table's shape and mark it ``wide`` when it needs the compact print style."""
+    """Check the table's shape and add its layout: ``wide`` (compact print style), ``long`` (may
+    break across pages) and ``numeric`` (per column: right-aligned numbers or left-aligned text)."""
     _need(table, ("columns", "rows"), where)
     width = len(table["columns"])
     if width < 2:
@@ -118,6 +119,19 @@ def _check_table(table: dict, where: str) -> None:
         if len(row) != width:
             raise ContextError(f"{where}.rows[{index}]: {len(row)} cells, {width} columns")
     table["wide"] = _table_width_em(table) > TEXT_WIDTH_EM
+    table["long"] = len(table["rows"]) > LONG_TABLE_ROWS
+    table["numeric"] = [False] + [
+        all(_NUMBER.match(row[index]) or not row[index].strip() for row in table["rows"])
+        for index in range(1, width)
+    ]
+
+
+#: Tables with more rows than this may break across pages; shorter ones are kept on one page with
+#: their caption (a table kept whole that is taller than the page leaves its caption alone).
+LONG_TABLE_ROWS = 20
+#: A formatted number as format.py writes it: "21 %", "1.404", "−1,5 procentpoint", "44 år", "–"
+#: (suppressed), "< 0,001", "p = 0,015", "n = 1.404".
+_NUMBER = re.compile(r"^\s*(?:(?:[a-zæøå]{1,2}\s*)?[<>=≤≥]\s*)?[−\-+]?\d|^\s*[–—]\s*$")
 
 
 #: The PDF's text width (A4 less 22 + 20 mm margins = 168 mm = 476 pt) in em of the 9 pt table

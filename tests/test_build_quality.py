@@ -124,6 +124,7 @@ def report(tmp_path_factory, _second_build_process):
     return SimpleNamespace(
         folder=folder, out=out, context=context,
         figures=[b for part in parts for b in part["blocks"] if b["type"] == "figure"],
+        tables=[b for part in parts for b in part["blocks"] if b["type"] == "table"],
         html=out / f"{NAME}.html", pdf=out / f"{NAME}.pdf", docx=out / f"{NAME}.docx",
         records=handler.records, warnings=list(caught),
     )
@@ -267,6 +268,19 @@ def test_nothing_runs_off_the_text_area(report):
                     or float(y0) < 0 or float(y1) > float(height)):
                 outside.append(f"page {number}: {html.unescape(word)!r} at x {x0}–{x1}")
     assert not outside, "text outside the text area:\n" + "\n".join(outside[:20])
+
+
+def test_every_table_starts_on_its_captions_page(report, pdf_pages):
+    """A caption is never left alone at the foot of a page (or on a page of its own) while its
+    table starts on the next one: the first row is on the caption's page."""
+    pages = [_words(page) for page in pdf_pages]
+    for table in report.tables:
+        caption = _words(f"Tabel {table['number']}. {table['title']}")[:60]
+        first_row = _words(table["table"]["rows"][0][0]) if table["table"]["rows"] else ""
+        where = next((i for i, page in enumerate(pages) if caption in page), None)
+        assert where is not None, f"{caption!r} not in the PDF"
+        after = pages[where].split(caption, 1)[1]
+        assert first_row in after, f"{caption!r} on page {where + 1} without its first row"
 
 
 # --------------------------------------------------------------------------- every chart

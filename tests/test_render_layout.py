@@ -71,3 +71,30 @@ def test_wide_tables_get_the_compact_print_style():
 def test_slash_and_space_are_the_only_break_points_of_the_estimate():
     one = {"columns": ["", "Fritidsordning/fritidsklub"], "rows": [["A", "9\u00a0%"]]}
     assert render._table_width_em(one) == pytest.approx(0.5 * 1 + 1.2 + 0.5 * 15 + 1.2)
+
+
+def test_text_columns_are_left_aligned_and_number_columns_right_aligned():
+    table = {"columns": ["Udsagn", "Test", "n", "p", "Resultat"],
+             "rows": [["A", "χ²-test", "1.404", "<\u00a00,001", "holder"],
+                      ["B", "Spearmans rangkorrelation", "1.348", "0,015", ""],
+                      ["C", "test af to andele", "–", "p = 0,2", "holder ikke"]]}
+    context = demo_context()
+    context["appendices"][0]["blocks"] = [{"type": "table", "title": "Udsagn", "table": table}]
+    ready = render.prepare(context)
+    assert ready["appendices"][0]["blocks"][0]["table"]["numeric"] == [
+        False, False, True, True, False]
+    html = render.render_html_text(context)
+    assert '<td class="num">1.404</td>' in html and "<td>χ²-test</td>" in html
+    assert '<th scope="col" class="num">p</th>' in html and '<th scope="col">Test</th>' in html
+
+
+def test_long_tables_may_break_across_pages_short_ones_stay_whole():
+    rows = [[f"Række {n}", f"{n}\u00a0%"] for n in range(render.LONG_TABLE_ROWS + 1)]
+    context = demo_context()
+    context["appendices"][0]["blocks"] = [
+        {"type": "table", "title": "Lang", "table": {"columns": ["", "Andel"], "rows": rows}},
+        {"type": "table", "title": "Kort", "table": {"columns": ["", "Andel"], "rows": rows[:3]}},
+    ]
+    html = render.render_html_text(context)
+    assert html.count('class="table-scroll long"') == 1
+    assert ".table-scroll.long" in html
