@@ -32,9 +32,10 @@ from types import SimpleNamespace
 
 import html_checks
 import pytest
+from render_demo import demo_context
 
 from lpj_report import build as build_module
-from lpj_report import cli, render
+from lpj_report import cli, render, report_context
 
 WAVE = "2002"
 SOURCE_DATE_EPOCH = "1030838400"  # 2002-09-01 00:00 UTC: fixed, so the tests pin the bytes
@@ -402,6 +403,8 @@ def test_failed_build_leaves_nothing_half_written(tmp_path, monkeypatch, previou
         (out / f"{NAME}.pdf").write_bytes(b"the earlier report")
     before = _tree(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    # the small demo context instead of the whole report: the same build steps, a third the time
+    monkeypatch.setattr(report_context, "build_context", lambda build, **kwargs: demo_context())
     monkeypatch.setattr(render, "render_pdf", _fail_pdf)
     with pytest.raises(RuntimeError, match="rendering failed"):
         cli.main(["build", "--wave", WAVE, "--out", str(out), "--formats", "html,pdf"])
