@@ -244,6 +244,8 @@ def family_key(fig: Figure) -> str:
 def _measures(figs: list[Figure], codebook: Codebook) -> tuple[list[str], dict[str, dict]]:
     """The family's measures and, per figure, category → measure names."""
     fig0 = figs[0]
+    if fig0.statistic == "response_rate":   # questionnaires returned out of n sent
+        return ["returned", "n"], {f.id: {"n": ["returned"]} for f in figs}
     if fig0.statistic == "count":
         return ["n"], {f.id: {"n": ["n"]} for f in figs}
     if fig0.statistic == "mean":
@@ -442,7 +444,8 @@ def build_families(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
 
 
 def _kind(fig: Figure) -> str:
-    return {"share": "share", "multi_share": "multi", "mean": "mean"}.get(fig.statistic, "count")
+    kinds = {"share": "share", "multi_share": "multi", "mean": "mean", "response_rate": "multi"}
+    return kinds.get(fig.statistic, "count")
 
 
 def _range(fig: Figure, codebook: Codebook) -> tuple[float, float] | None:
@@ -461,14 +464,16 @@ def families_from_table(rows: pd.DataFrame, figures: list[Figure],
     registry = {f.id: f for f in figures}
     for fid, part in rows.groupby("figure", sort=False):
         fig = registry.get(fid)
-        if fig is None or fig.statistic == "response_rate":
+        if fig is None:
             continue
         measures, cats = _measures([fig], codebook)
         m_index = {m: i for i, m in enumerate(measures)}
         fig_cats = {c: [m_index[m] for m in ms] for c, ms in cats[fid].items()}
         groups = [g for g in dict.fromkeys(part["group"]) if g != ALL]
         names = [("R", "alle", 0)] + [("X", "alle", 0, (fig.breakdown,), g) for g in groups]
-        if groups:
+        first = part.drop_duplicates("group").set_index("group")["base"]
+        rest = float(first.get(ALL, 0)) - float(first.drop(ALL, errors="ignore").sum())
+        if groups and rest > 0:   # respondents without a value of the breakdown: hidden
             names.append(("X", "alle", 0, (fig.breakdown,), MISSING))
         value = np.zeros((len(names), len(measures)))
         nn = len(measures) - 1
@@ -479,7 +484,7 @@ def families_from_table(rows: pd.DataFrame, figures: list[Figure],
             for c, ms in fig_cats.items():
                 if len(ms) == 1 and c in sub.index and measures[ms[0]] not in (OTHER, "n"):
                     value[i, ms[0]] = float(sub.loc[c, "numerator"])
-        if groups:
+        if len(names) > 1 + len(groups):
             value[-1] = value[0] - value[1:-1].sum(axis=0)
         links = [{0: 1.0, **dict.fromkeys(range(1, len(names)), -1.0)}] if groups else []
         fam = Family(key=fid, kind=_kind(fig), measures=measures, names=names, units=["alle"],
@@ -603,9 +608,9 @@ def certificate_rows(fam: Family, system: System, target: Target,
 
 
 def targets_of(fam: Family, primary: set[int], min_base: int) -> list[Target]:
-    """What must stay hidden: every category and the n of a primary row, and every measure of
-    a small block that is not shown as a row of its own (a group left out by a filter, the
-    respondents without an answer to the breakdown)."""
+    """What must stay hidden: every category and the n of the given (hidden) rows, and every
+    measure of a small block that is not shown as a row of its own (a group left out by a
+    filter, the respondents without an answer to the breakdown)."""
     out = []
     for k in sorted(primary):
         row = fam.rows[k]
@@ -671,27 +676,31 @@ def protect_families(families: list[Family], min_base: int,
         for row in fam.rows:
             if row.unit != TOTAL and (row.unit, row.cond) in hidden and row.base > 0:
                 primary_rows.add(row.key)
-    public: list[str] = []
-    public_of: dict[int, set[tuple]] = {}
+    public: set[str] = set()
+    verdict: dict[int, dict[tuple, bool]] = defaultdict(dict)   # functional → pinned by totals
     dirty = list(range(len(families)))
     rounds = 0
     while dirty:
         fi = dirty.pop(0)
         fam = families[fi]
-        prim = {k for k, row in enumerate(fam.rows) if row.key in primary_rows}
-        targets = targets_of(fam, prim, min_base)
-        if not targets:
-            continue
-        if fi not in public_of:
-            # numbers the whole wave alone determines: not the editions' doing
-            known_t = [k for k, row in enumerate(fam.rows) if row.unit == TOTAL]
-            free = free_targets(fam, known_system(fam, known_t), targets)
-            fixed = [i for i in range(len(targets)) if i not in free]
-            public += [targets[i].label for i in fixed]
-            public_of[fi] = {targets[i].functional for i in fixed}
-        targets = [t for t in targets if t.functional not in public_of[fi]]
         for _ in range(max_rounds):
             rounds += 1
+            # every hidden number is a target, complementary ones too: none may be pinned
+            hidden_rows = {k for k, row in enumerate(fam.rows) if row.unit != TOTAL
+                           and row.base > 0 and (row.unit, row.cond) in hidden}
+            targets = targets_of(fam, hidden_rows, min_base)
+            new = [t for t in targets if t.functional not in verdict[fi]]
+            if new:
+                # numbers the whole wave alone determines: not the editions' doing
+                known_t = [k for k, row in enumerate(fam.rows) if row.unit == TOTAL]
+                free = free_targets(fam, known_system(fam, known_t), new)
+                for i, t in enumerate(new):
+                    verdict[fi][t.functional] = i not in free
+                    if i not in free:
+                        public.add(t.label)
+            targets = [t for t in targets if not verdict[fi][t.functional]]
+            if not targets:
+                break
             known = [k for k, row in enumerate(fam.rows)
                      if row.unit == TOTAL or (row.unit, row.cond) not in hidden]
             system = known_system(fam, known)
@@ -725,7 +734,7 @@ def protect_families(families: list[Family], min_base: int,
             raise RuntimeError(f"suppression of {fam.key} did not converge")
     suppressed = {row.key for fam in families for row in fam.rows
                   if row.unit != TOTAL and (row.unit, row.cond) in hidden and row.base > 0}
-    return Result(min_base, hidden, primary_rows, suppressed, sorted(set(public)), rounds)
+    return Result(min_base, hidden, primary_rows, suppressed, sorted(public), rounds)
 
 
 def protect(df: pd.DataFrame, codebook: Codebook, figures: list[Figure], populations: dict,
@@ -794,8 +803,8 @@ def audit_integer(fam: Family, result: Result, units: Iterable[str] | None = Non
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     units = set(units) if units is not None else None
-    prim = {k for k, row in enumerate(fam.rows) if row.key in result.primary}
-    targets = [t for t in targets_of(fam, prim, result.min_base)
+    hidden = {k for k, row in enumerate(fam.rows) if row.key in result.suppressed}
+    targets = [t for t in targets_of(fam, hidden, result.min_base)
                if units is None or t.unit in units]
     if not targets:
         return []
