@@ -221,8 +221,10 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
                            test="z" if unit == "pct" else "welch")
         out.append(rec)
     table = pd.DataFrame(out)
+    for col in ("old", "new", "old_base", "new_base", "change", "statistic", "p"):
+        table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
     tested = table["status"] == "tested"
-    table["q"] = None
+    table["q"] = np.nan
     if tested.any():
         q = bh(table.loc[tested, "p"].to_numpy(float))
         table.loc[tested, "q"] = q
