@@ -88,10 +88,11 @@ def resolve_kommune(name: str, codebook) -> str:
     of the codebook's keys, so it is safe as a folder name."""
     var = codebook["kommune"]
     wanted = unicodedata.normalize("NFC", str(name)).strip().casefold()
+    plain = re.fullmatch(r"[\w -]+", wanted) is not None   # letters, digits, space, hyphen
     for code in var.codes:
         label = unicodedata.normalize("NFC", code.label).casefold()
         names = {code.key, label, slugify(code.label), slugify(code.label, "short")}
-        if wanted and (wanted in names or slugify(name) in names):
+        if plain and (wanted in names or slugify(name) in names):
             return code.key
     valid = ", ".join(f"{c.label} ({c.key})" for c in var.codes)
     raise EditionError(f"no municipality {name!r} in the codebook; valid names: {valid}")

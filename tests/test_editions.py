@@ -1,0 +1,217 @@
+"""Municipality editions (lpj_report/editions.py): names, paths, the smallest municipality's
+edition as a reader gets it, the text's comparisons, and all editions in parallel.
+
+Suppression itself (nothing hidden can be worked back) is attacked in tests/test_suppression.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lpj_report import cli, editions
+from lpj_report.codebook import default_codebook
+from lpj_report.editions import EditionError, edition_dir, resolve_kommune
+from lpj_report.pipeline import Build, Project
+
+SMALLEST = "hasle"
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return default_codebook()
+
+
+@pytest.fixture(scope="module")
+def hasle(tmp_path_factory):
+    """The smallest municipality's edition (HTML and figures), built through the command."""
+    out = tmp_path_factory.mktemp("editions")
+    assert cli.main(["build", "--wave", "2002", "--kommune", "Hasle", "--formats", "html",
+                     "--out", str(out)]) == 0
+    return out / "kommuner" / SMALLEST
+
+
+def text_of(html: str) -> str:
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+# ---------------------------------------------------------------------------- names and paths
+
+
+@pytest.mark.parametrize("name, key", [
+    ("hilleroed", "hilleroed"), ("Hillerød", "hilleroed"), ("HILLERØD", "hilleroed"),
+    ("hillerod", "hilleroed"), (" Solrød ", "solroed"), ("bramsnæs", "bramsnaes"),
+    ("Hvalsø", "hvalsoe"), ("Hvalso\u0308", "hvalsoe"), ("AALBORG", "aalborg")])
+def test_names_resolve_to_codebook_keys(codebook, name, key):
+    assert resolve_kommune(name, codebook) == key
+
+
+@pytest.mark.parametrize("name", ["København", "", "../../etc", "hasle/../../x", "hasle; rm -rf /",
+                                  "hasle\x00", "..", "/tmp/hasle", "%2e%2e"])
+def test_unknown_names_list_the_valid_ones(codebook, name):
+    with pytest.raises(EditionError) as err:
+        resolve_kommune(name, codebook)
+    assert "Hillerød (hilleroed)" in str(err.value) and "Hasle (hasle)" in str(err.value)
+
+
+def test_unknown_name_on_the_command_line(capsys, tmp_path):
+    assert cli.main(["build", "--kommune", "Atlantis", "--formats", "html",
+                     "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Atlantis" in err and "Solrød (solroed)" in err
+    assert not any(tmp_path.iterdir()), "nothing written for an unknown name"
+
+
+def test_edition_folder_stays_inside_the_report_folder(tmp_path):
+    assert edition_dir(tmp_path, "hasle") == (tmp_path / "kommuner" / "hasle").resolve()
+    for key in ("../x", "a/b", "..", "", "Hasle", "hasle/..", "/etc"):
+        with pytest.raises(EditionError):
+            edition_dir(tmp_path, key)
+    assert editions.default_root(2002).resolve().is_relative_to(
+        Path(editions.REPORT_DIR).resolve())
+
+
+# ---------------------------------------------------------------------------- one edition
+
+
+def test_edition_files_and_no_respondent_data(hasle):
+    names = sorted(p.name for p in hasle.iterdir())
+    assert names == [".lpj-build", "figures.csv", "figures.json", "laering-paa-jobbet-hasle.html"]
+    doc = json.loads((hasle / "figures.json").read_text(encoding="utf-8"))
+    rows = pd.DataFrame(doc["rows"])
+    assert "respondent" not in rows.columns and "respondent" not in doc["meta"]
+    assert all(not isinstance(v, list | dict) for v in doc["meta"].values()), "no record lists"
+    assert set(rows["kommune"]) == {"hasle", "alle"}
+    assert set(rows["figure"]) == set(editions.edition_figure_ids())
+    assert doc["meta"]["kommune"] == "hasle" and doc["meta"]["min_base"] == 5
+    shown = rows[~rows["suppressed"]]
+    assert ((shown["base"] == 0) | (shown["base"] >= 5)).all()
+    csv = pd.read_csv(hasle / "figures.csv")
+    assert len(csv) == len(rows) and csv["suppressed"].sum() == rows["suppressed"].sum()
+
+
+def test_suppression_is_visible_and_explained(hasle):
+    html = (hasle / "laering-paa-jobbet-hasle.html").read_text(encoding="utf-8")
+    text = text_of(html)
+    rows = pd.DataFrame(json.loads((hasle / "figures.json").read_text())["rows"])
+    hidden = rows[(rows["kommune"] == "hasle") & rows["suppressed"]]
+    assert len(hidden) > 0
+    assert text.count("◊") >= 10
+    assert "◊: tallet vises ikke af diskretionshensyn" in text
+    assert "færre end 5 svar" in text
+    # the 4 leaders of Hasle: neither their count nor their answers are printed
+    assert re.search(r"Leder ◊ ◊ 120 120", text), "leaders hidden in the count table"
+
+
+def test_charts_mark_suppressed_values(hasle):
+    import base64
+
+    html = (hasle / "laering-paa-jobbet-hasle.html").read_text(encoding="utf-8")
+    svgs = [base64.b64decode(m).decode("utf-8")
+            for m in re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', html)]
+    assert svgs
+    assert any("◊" in svg for svg in svgs), "a chart shows the mark where a bar is hidden"
+
+
+def test_text_says_over_or_under_only_for_significant_differences(hasle):
+    rows = pd.DataFrame(json.loads((hasle / "figures.json").read_text())["rows"])
+    text = text_of((hasle / "laering-paa-jobbet-hasle.html").read_text(encoding="utf-8"))
+    mine = rows[rows["kommune"] == "hasle"]
+    said = re.findall(r"– (højere|lavere|på niveau med) (?:end )?alle kommuner", text)
+    assert said, "the key points compare Hasle with all municipalities"
+    if not mine["significant"].fillna(False).any():
+        assert set(said) == {"på niveau med"}
+
+
+def test_fictitious_wave_edition_is_labelled_and_reports_real_differences(tmp_path):
+    """Odense 2005 (fictitious): the documented change F4 makes Odense's employees feel more
+    backed by their management; the edition says so — and FIKTIVE DATA on every page."""
+    assert cli.main(["build", "--wave", "2005", "--kommune", "odense", "--formats", "html",
+                     "--out", str(tmp_path)]) == 0
+    folder = tmp_path / "kommuner" / "odense"
+    html = (folder / "laering-paa-jobbet-odense.html").read_text(encoding="utf-8")
+    assert 'class="status-banner"' in html and "FIKTIVE DATA" in html
+    text = text_of(html)
+    assert re.search(r"i høj grad opbakning fra ledelsen – højere end alle kommuner", text)
+    rows = pd.DataFrame(json.loads((folder / "figures.json").read_text())["rows"])
+    row = rows[(rows["kommune"] == "odense") & (rows["figure"] == "kap2.opbakning_ledelse")
+               & (rows["category"] == "i_hoej_grad")].iloc[0]
+    assert row["significant"] and row["direction"] == "over" and row["q_value"] < 0.05
+    # every comparison worded "højere/lavere end" in the key points is a significant one
+    for c in re.findall(r"– (højere|lavere) end alle kommuner", text):
+        assert c in ("højere", "lavere")
+    said = len(re.findall(r"– (?:højere|lavere) end alle kommuner", text))
+    assert said <= int(rows["significant"].fillna(False).sum())
+
+
+def test_editions_are_reproducible(hasle, tmp_path):
+    assert cli.main(["build", "--kommune", "hasle", "--formats", "html",
+                     "--out", str(tmp_path)]) == 0
+    for f in ("figures.json", "figures.csv", "laering-paa-jobbet-hasle.html"):
+        again = (tmp_path / "kommuner" / "hasle" / f).read_bytes()
+        assert again == (hasle / f).read_bytes(), f
+
+
+def test_rebuilding_the_report_keeps_the_editions(tmp_path):
+    from lpj_report.build import MARKER, replace_folder
+
+    out = tmp_path / "2002"
+    (out / "kommuner" / "hasle").mkdir(parents=True)
+    (out / "kommuner" / "hasle" / "x.html").write_text("edition")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / MARKER).write_text("")
+    (work / "report.html").write_text("report")
+    replace_folder(work, out)
+    assert (out / "kommuner" / "hasle" / "x.html").read_text() == "edition"
+    assert (out / "report.html").exists()
+
+
+# ---------------------------------------------------------------------------- all editions
+
+
+@pytest.fixture(scope="module")
+def cube():
+    project = Project()
+    return editions.make_cube(project, Build.load(project, 2002))
+
+
+def test_all_editions_in_parallel_one_failing(cube, tmp_path, monkeypatch):
+    """Every municipality's edition on two forked workers; one edition made to fail does not
+    stop or corrupt the others, and the result says it failed."""
+    real = editions.write_edition
+
+    def flaky(cube_, key, out_root, formats):
+        if key == "ejby":
+            raise RuntimeError("disk full (simulated)")
+        return real(cube_, key, out_root, formats)
+
+    monkeypatch.setattr(editions, "write_edition", flaky)
+    results = editions.run_editions(cube, cube.municipalities, tmp_path, ["html"], jobs=2)
+    assert [r["key"] for r in results] == cube.municipalities
+    failed = [r for r in results if not r["ok"]]
+    assert [r["key"] for r in failed] == ["ejby"] and "disk full" in failed[0]["error"]
+    built = sorted(p.name for p in (tmp_path / "kommuner").iterdir() if not p.name.startswith("."))
+    assert built == sorted(k for k in cube.municipalities if k != "ejby")
+    for key in built:
+        assert (tmp_path / "kommuner" / key / f"laering-paa-jobbet-{key}.html").stat().st_size
+    assert not list((tmp_path / "kommuner").glob(".*")), "no half-written folders left"
+    assert len(cube.municipalities) == 12
+
+
+def test_lpj_editions_exit_code(cube, tmp_path, monkeypatch, capsys):
+    def broken(cube_, key, out_root, formats):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(editions, "write_edition", broken)
+    monkeypatch.setattr(editions, "make_cube", lambda *args: cube)
+    code = cli.main(["editions", "--kommune", "hasle", "--kommune", "Solrød", "--formats",
+                     "html", "--jobs", "1", "--out", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "0 of 2 editions built" in err and "boom" in err
