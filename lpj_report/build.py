@@ -60,19 +60,18 @@ def build_report(args: argparse.Namespace) -> int:
         from lpj_report.editions import build_edition
 
         return build_edition(args)
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = Path(args.out) if args.out else REPORT_DIR / str(args.wave)
+    if out.exists() and not _replaceable(out):
+        print(f"error: {out} exists and was not made by lpj build; choose another --out",
+              file=sys.stderr)
+        return 2
     project = Project()
     build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
-    out = Path(args.out) if args.out else REPORT_DIR / str(build.wave.year)
     date = render.build_date(default_date(build.wave))
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     work.chmod(0o755)
-    if out.exists() and not _replaceable(out):
-        shutil.rmtree(work)
-        print(f"error: {out} exists and was not made by lpj build; choose another --out",
-              file=sys.stderr)
-        return 2
     try:
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("figurer", total=2 + len(formats))
