@@ -671,6 +671,18 @@ def _worker(key: str, out_root: str, formats: list[str]) -> dict[str, Any]:
                 "trace": traceback.format_exc()}
 
 
+def _warm_up(formats: list[str]) -> None:
+    """Import the renderers and register the fonts once in the parent, so that the forked
+    workers share them instead of each loading them again."""
+    from lpj_report import charts, render
+
+    with charts.house_style():
+        pass
+    render.environment()
+    if "pdf" in formats:
+        import weasyprint  # noqa: F401
+
+
 def run_editions(cube: Cube, keys: list[str], out_root: Path, formats: list[str],
                  jobs: int | None = None, console=None) -> list[dict[str, Any]]:
     """Build the editions of ``keys`` with ``jobs`` forked workers (1: in this process)."""
@@ -682,6 +694,8 @@ def run_editions(cube: Cube, keys: list[str], out_root: Path, formats: list[str]
     global _CUBE
     _CUBE = cube
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(keys)))
+    if jobs > 1:
+        _warm_up(formats)
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
