@@ -51,6 +51,28 @@ def _digest(folder: Path) -> dict[str, str]:
             if p.is_file() and p.suffix in (".json", ".csv", ".html")}
 
 
+def _spin(_: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
+def effective_cores() -> float:
+    """How many cores this machine gives right now: the same busy loop on every core at once,
+    against one alone (on a shared or throttled machine this is well below os.cpu_count())."""
+    import multiprocessing as mp
+
+    cores = os.cpu_count() or 1
+    alone = _spin(0)
+    with mp.get_context("fork").Pool(cores) as pool:
+        started = time.perf_counter()
+        pool.map(_spin, range(cores))
+        together = time.perf_counter() - started
+    return cores * alone / together
+
+
 def municipalities(wave: str) -> list[str]:
     code = ("from lpj_report.pipeline import Build, Project; p = Project(); "
             f"b = Build.load(p, {wave}); "
@@ -73,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     cores = os.cpu_count() or 1
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{len(keys)} editions of wave {args.wave} ({args.formats}) on {cores} core(s), "
-          f"load average {load:.1f} at the start")
+          f"load average {load:.1f} at the start, {effective_cores():.1f} core(s) effectively "
+          "available (busy loop on every core against one)")
     work = Path(tempfile.mkdtemp(prefix="lpj-bench-"))
     try:
         times = {}
