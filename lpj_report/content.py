@@ -74,6 +74,8 @@ class FigureView:
     cell: dict[str, dict[str, Value]]
     ranked_categories: dict[str, list[Value]] = field(default_factory=dict)
     ranked_groups: dict[str, list[Value]] = field(default_factory=dict)
+    previous: dict[str, dict[str, Any]] = field(default_factory=dict)   # lpj_report.trend
+    previous_year: str = ""
 
     @property
     def alle(self) -> dict[str, Value]:
@@ -303,8 +305,19 @@ def table_of(view: FigureView, categories: list[str] | None = None,
     for g in groups:
         cells = view.cell[g]
         first = next(iter(cells.values()))
-        rows.append([group_labels[g], *[cells[c].text for c in cats], fmt.count(first.base)])
+        rows.append([group_labels[g], *[_with_previous(view, g, c) for c in cats],
+                     fmt.count(first.base)])
     return {"columns": columns, "rows": rows}
+
+
+def _with_previous(view: FigureView, group: str, category: str) -> str:
+    """A cell's text, with the predecessor wave's value in parentheses (and ▲/▼ when the change
+    is significant) when the wave has a predecessor."""
+    text = view.cell[group][category].text
+    prev = view.previous.get(group, {}).get(category)
+    if prev is None:
+        return text
+    return f"{text} ({prev.text}{' ' + prev.mark if prev.mark else ''})"
 
 
 def alt_text(view: FigureView, options: dict[str, Any] | None = None) -> str:

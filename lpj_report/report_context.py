@@ -49,6 +49,7 @@ from lpj_report.content import (
 )
 from lpj_report.paths import ROOT, TEMPLATES_DIR
 from lpj_report.stats import TestResult, test_claim
+from lpj_report.trend import attach, previous_table, significant_changes
 
 CHAPTERS_DIR = TEMPLATES_DIR / "chapters"
 WORDS_FILE = CHAPTERS_DIR / "_ord.yaml"
@@ -308,10 +309,12 @@ def ranked_items(spec: dict, views: dict[str, FigureView], variables: dict[str, 
 
 
 def section(path: Path, variables: dict[str, Any], views: dict[str, FigureView],
-            registry: dict) -> dict:
+            registry: dict) -> dict | None:
     """One section from its YAML template: strings rendered, figure blocks built."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     where = path.name
+    if "when" in raw and _render(raw["when"], variables, where) != "True":
+        return None  # a section only some builds have (e.g. development since the last wave)
     blocks = []
     for i, block in enumerate(raw.get("blocks") or []):
         bwhere = f"{where}: blocks[{i}]"
@@ -338,7 +341,7 @@ def section(path: Path, variables: dict[str, Any], views: dict[str, FigureView],
         else:
             blocks.append(_render_all(block, variables, bwhere))
     out = {k: _render_all(v, variables, f"{where}.{k}") for k, v in raw.items()
-           if k not in ("blocks", "kind", "order")}
+           if k not in ("blocks", "kind", "order", "when")}
     out["blocks"] = blocks
     return out
 
@@ -375,14 +378,21 @@ def build_context(build, *, created: str, build_date: str, code_version: str | N
 
     project = build.project
     views = build_views(project.figures, build.figures, project.codebook)
+    trend = previous_table(build)
+    if trend is not None:
+        attach(views, *trend)
     claims = {c.id: claim_view(c, test_claim(build.data, c, project.populations,
                                              project.codebook)) for c in claims_for(build)}
+    year_before = trend[0] if trend is not None else ""
     variables = {"F": views, "C": claims, "W": wave_facts(build), "O": words(),
+                 "Y": {"year": year_before, "changes": significant_changes(views)},
                  "_codebook": project.codebook, **(extra or {})}
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
     for path in sorted(CHAPTERS_DIR.glob("[!_]*.yaml")):
         kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kind", "chapter")
-        parts[kind].append(section(path, variables, views, project.registry))
+        part = section(path, variables, views, project.registry)
+        if part is not None:
+            parts[kind].append(part)
     meta = {
         "title": "Læring på jobbet",
         "subtitle": "– et overblik",

@@ -392,7 +392,7 @@ def test_chapter_files_are_sections_of_known_kinds():
     for path in sorted(Path(CHAPTERS_DIR).glob("[!_]*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         kinds[raw["id"]] = raw.get("kind", "chapter")
-    assert kinds == {"indledning": "introduction", "kapitel-1": "chapter",
+    assert kinds == {"indledning": "introduction", "udvikling": "chapter", "kapitel-1": "chapter",
                      "kapitel-2": "chapter", "kapitel-3": "chapter", "kapitel-4": "chapter",
                      "kapitel-5": "chapter", "metode": "appendix", "figuroversigt": "appendix"}
 
@@ -404,8 +404,10 @@ OTHER_WAVES = [year for year in available_waves() if year != 2002]
 def test_every_other_wave_gets_the_whole_report(base, year):
     """A wave without published claims of its own is tested against the claims of the year it
     follows, so the same sentences are decided on its data."""
-    ctx = make_context(Build.load(base.project, year))
-    assert [s["id"] for s in sections(ctx)] == ["indledning", "kapitel-1", "kapitel-2",
+    build = Build.load(base.project, year)
+    ctx = make_context(build)
+    since = ["udvikling"] if build.wave.meta.get("predecessor") else []
+    assert [s["id"] for s in sections(ctx)] == ["indledning", *since, "kapitel-1", "kapitel-2",
                                                 "kapitel-3", "kapitel-4", "kapitel-5",
                                                 "metode", "figuroversigt"]
     assert f"Der blev sendt {sent_total(ctx)}" in text(ctx, "indledning")
@@ -419,3 +421,23 @@ def sent_total(ctx: dict) -> str:
     """The number of questionnaires sent, as the introduction's table prints it."""
     table = block(ctx, "indledning", title="Udsendte og modtagne spørgeskemaer fordelt på rolle")
     return table["table"]["rows"][-1][1]
+
+
+def test_year_over_year_marks_only_the_significant_changes(base, base_context):
+    """2005 follows 2002: tables show the 2002 value in parentheses, with an arrow only where
+    the change is significant; the development section lists the documented changes."""
+    assert "udvikling" not in [s["id"] for s in sections(base_context)]
+    ctx = make_context(Build.load(base.project, 2005))
+    (items,) = [b for b in section(ctx, "udvikling")["blocks"] if b["type"] == "list"]
+    assert any(item.startswith("Tilfredshed med redskaber") for item in item_texts(items))
+    tables = [b for s in sections(ctx) for b in s["blocks"] if "table" in b]
+    cells = [c for t in tables for row in t["table"]["rows"] for c in row[1:]]
+    marked = [c for c in cells if c.endswith("▲)") or c.endswith("▼)")]
+    plain = [c for c in cells if c.endswith(")") and c not in marked]
+    assert plain                      # earlier values beside the numbers in every table
+    assert len(marked) <= len(cells) // 20   # arrows are rare: only the documented changes
+    assert all(c.count("(") == 1 for c in marked)
+
+
+def item_texts(list_block: dict) -> list[str]:
+    return list(list_block["items"])
