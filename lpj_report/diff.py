@@ -122,9 +122,7 @@ def side_from_json(path: Path, project, min_base: int) -> Side:
     meta = dict(doc.get("meta") or {})
     titles = {f["id"]: f.get("title", "") for f in doc.get("figures") or []}
     if "suppressed" not in table.columns:
-        scope = table[~table.get("kommune", pd.Series(["alle"] * len(table))).ne("alle")] \
-            if "kommune" in table.columns else table
-        result = suppression.protect_table(scope, project.figures, project.codebook, min_base)
+        result = suppression.protect_table(table, project.figures, project.codebook, min_base)
         table = suppression.apply(table, suppression.unit_rows(result, "alle"), min_base)
     else:
         table["suppressed"] = table["suppressed"].fillna(False).astype(bool)
