@@ -19,6 +19,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import html_checks
 import pytest
 from render_demo import LEVELS, demo_context
 
@@ -329,70 +330,15 @@ def test_no_warnings_logged_while_rendering(tmp_path, caplog):
 # Optional tools: `npm ci` (vnu-jar, axe-core, playwright-core from package.json), Java 17,
 # Debian `chromium`. Each test skips with the reason when its tool is missing.
 
-_AXE_SCRIPT = r"""
-const { chromium } = require('playwright-core');
-(async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: [
-    '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'] });
-  const out = {};
-  for (const [name, width] of [['desktop', 1280], ['phone', 375]]) {
-    const page = await browser.newPage({ viewport: { width, height: 900 } });
-    await page.goto(process.env.PAGE_URL);
-    await page.evaluate(
-      () => document.querySelectorAll('details').forEach(d => { d.open = true; }));
-    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-    const result = await page.evaluate(() => axe.run(document, { runOnly: { type: 'tag',
-      values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - window.innerWidth);
-    out[name] = { overflow, violations: result.violations.map(v => ({ id: v.id, help: v.help,
-      nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')) })) };
-  }
-  await browser.close();
-  process.stdout.write(JSON.stringify(out));
-})().catch(error => { console.error(error); process.exit(2); });
-"""
-
-
-def _node_package(name: str) -> Path:
-    folder = render.ROOT / "node_modules" / name
-    if not folder.is_dir():
-        pytest.skip(f"{name} not installed (run `npm ci` in {render.ROOT})")
-    return folder
-
-
 def test_html_is_valid_for_vnu(built):
-    jar = _node_package("vnu-jar") / "build" / "dist" / "vnu.jar"
-    java = shutil.which("java")
-    if java is None or not jar.exists():
-        pytest.skip("vnu needs Java 17+ and node_modules/vnu-jar")
-    result = subprocess.run(
-        [java, "-jar", str(jar), "--errors-only", str(built["html_a"])],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr + result.stdout
+    reason = html_checks.vnu_missing()
+    if reason:
+        pytest.skip(reason)
+    assert html_checks.vnu_errors(built["html_a"]) == ""
 
 
 def test_html_passes_axe_wcag21_aa_on_desktop_and_phone(built):
-    _node_package("axe-core")
-    _node_package("playwright-core")
-    node, chromium = shutil.which("node"), shutil.which("chromium")
-    if node is None or chromium is None:
-        pytest.skip("axe check needs node and Debian's chromium (apt-get install -y chromium)")
-    env = {**os.environ, "CHROMIUM": chromium, "PAGE_URL": built["html_a"].resolve().as_uri()}
-    result = subprocess.run(
-        [node, "-e", _AXE_SCRIPT],
-        cwd=render.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    for viewport, found in report.items():
-        assert found["violations"] == [], (viewport, found["violations"])
-        assert found["overflow"] <= 0, f"{viewport}: page wider than the screen"
+    reason = html_checks.axe_missing()
+    if reason:
+        pytest.skip(reason)
+    assert html_checks.axe_problems(html_checks.axe_report(built["html_a"])) == []
