@@ -46,9 +46,9 @@ help: ## List the targets
 
 venv: $(STAMP) ## Create .venv and install the project with its dev tools
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
-	python3 -m venv $(VENV) && $(VENV)/bin/pip install -e '.[dev]'
+	python3 -m venv $(VENV) && $(VENV)/bin/pip install -c constraints.txt -e '.[dev]'
 	touch $@
 
 # apt_install PACKAGES…: install with apt-get when root, else say what to install and fail.
