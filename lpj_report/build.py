@@ -68,6 +68,7 @@ def build_report(args: argparse.Namespace) -> int:
         return 2
     project = Project()
     build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
+    protect(build, getattr(args, "min_base", None))
     date = render.build_date(default_date(build.wave))
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -116,6 +117,21 @@ def _replaceable(out: Path) -> bool:
     """An earlier build made ``out`` (marker file), or it is empty, or it holds only the
     municipality editions."""
     return (out / MARKER).exists() or all(p.name in KEEP for p in out.iterdir())
+
+
+def protect(build, min_base: int | None = None) -> None:
+    """Disclosure control for the annual report: numbers with a base below the minimum
+    (data/disclosure.yaml), and those they could be worked back from, are withheld in
+    figures.json/csv, tables, charts and text alike (lpj_report.suppression)."""
+    from lpj_report import suppression
+
+    config = suppression.load_config(min_base)
+    project = build.project
+    result = suppression.protect_table(build.figures, project.figures, project.codebook,
+                                       config.min_base)
+    table = suppression.apply(build.figures, suppression.unit_rows(result, "alle"),
+                              config.min_base)
+    build.__dict__["figures"] = table   # replaces the cached, unprotected table
 
 
 def replace_folder(work: Path, out: Path) -> None:

@@ -19,6 +19,7 @@ from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure, category_keys, group_keys
 
 ALL_LABEL = "Alle"
+SUPPRESSED = "◊"   # a number withheld by disclosure control: data/disclosure.yaml's mark
 POPULATION_LABELS = {
     "alle": "alle svarpersoner",
     "medarbejdere": "medarbejdere",
@@ -177,14 +178,17 @@ def figure_view(fig: Figure, rows: pd.DataFrame, codebook: Codebook) -> FigureVi
     cell: dict[str, dict[str, Value]] = {g: {} for g in groups}
     for r in rows.itertuples(index=False):
         value = None if pd.isna(r.value) else float(r.value)
-        shown = value is not None and getattr(r, "suppressed", False) is not True
-        text = fmt.unit_value(value, r.unit, r.decimals) if shown else "–"
+        hidden = bool(getattr(r, "suppressed", False))   # disclosure control (suppression.py)
+        shown = value is not None and not hidden
+        text = fmt.unit_value(value, r.unit, r.decimals) if shown else (SUPPRESSED if hidden else "–")
         number = fmt.number(value, r.decimals) if shown and r.unit != "count" else text
+        base = 0 if pd.isna(r.base) else int(r.base)
         cell[r.group][r.category] = Value(
             group=r.group, category=r.category, group_label=_group_label(codebook, fig, r.group),
             label=_label(codebook, fig, r.category), value=value if shown else None, text=text,
-            number=number, numerator=float(r.numerator), base=int(r.base),
-            base_text="n = " + fmt.count(int(r.base)), shown=shown, decimals=int(r.decimals))
+            number=number, numerator=0.0 if pd.isna(r.numerator) else float(r.numerator),
+            base=base, base_text="n = " + (SUPPRESSED if hidden else fmt.count(base)),
+            shown=shown, decimals=int(r.decimals))
     view = FigureView(
         id=fig.id, title=fig.title, population=POPULATION_LABELS.get(fig.population, fig.population),
         unit=str(rows["unit"].iloc[0]) if len(rows) else "pct", decimals=fig.decimals,
@@ -216,8 +220,12 @@ def _matrix(view: FigureView, groups: list[str], cats: list[str]) -> list[list[f
     return [[view.cell[g][c].value or 0.0 for c in cats] for g in groups]
 
 
-def _shown_groups(view: FigureView) -> list[str]:
-    return [g for g, _ in view.groups[1:] if any(v.value is not None for v in view.cell[g].values())]
+def _shown_groups(view: FigureView, withheld: bool = False) -> list[str]:
+    """Groups with numbers to show; ``withheld``: also those whose numbers are suppressed
+    (tables list them with the mark; charts leave them out)."""
+    return [g for g, _ in view.groups[1:]
+            if any(v.value is not None or (withheld and v.text == SUPPRESSED)
+                   for v in view.cell[g].values())]
 
 
 def chart_svg(view: FigureView, fig: Figure, options: dict[str, Any] | None = None) -> str | None:
@@ -289,7 +297,7 @@ def table_of(view: FigureView, categories: list[str] | None = None,
     ``categories`` picks and orders the columns; ``transpose`` puts the categories in rows and
     the groups in columns (for tables with many categories), with the base n as the last row.
     """
-    groups = [ALL, *_shown_groups(view)] if len(view.groups) > 1 else [ALL]
+    groups = [ALL, *_shown_groups(view, withheld=True)] if len(view.groups) > 1 else [ALL]
     labels = {**dict(view.categories), **(labels or {})}
     cats = list(categories) if categories else [c for c, _ in view.categories]
     group_labels = dict(view.groups)

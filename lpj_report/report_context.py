@@ -41,6 +41,7 @@ import yaml
 from lpj_report import __version__
 from lpj_report import format as fmt
 from lpj_report.content import (
+    SUPPRESSED,
     FigureView,
     alt_text,
     build_views,
@@ -264,6 +265,9 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
     block = {"type": raw["type"], "title": raw.get("title") or view.title,
              "table": table, "note": raw.get("note", "")}
     block["note"] = block["note"] or f"Kilde: {view.population}, {view.base}. Figur-id: {fid}."
+    if any(SUPPRESSED in cell for row in table["rows"] for cell in row):
+        block["note"] += (f" {SUPPRESSED}: tallet vises ikke, fordi det bygger på for få svar "
+                          "eller ville kunne regnes ud fra et sådant tal.")
     if raw["type"] == "figure":
         try:
             svg = chart_svg(view, fig, options)

@@ -96,3 +96,22 @@ def test_a_bad_file_gets_a_clear_message_and_nothing_is_written(tmp_path):
     assert "svar.csv, line 6, column koen: value 3" in proc.stderr
     assert "1 Kvinde, 2 Mand" in proc.stderr
     assert not out.exists()
+
+
+def test_annual_report_withholds_numbers_on_too_few_respondents(tmp_path):
+    """Disclosure control applies to the annual report too: with a high minimum base, small
+    groups are withheld in figures.csv and marked (and explained) in the report."""
+    from lpj_report import suppression
+    from lpj_report.content import SUPPRESSED
+
+    assert suppression.load_config().mark == SUPPRESSED
+    out = tmp_path / "rep"
+    assert main(["build", "--wave", "2002", "--out", str(out), "--formats", "html",
+                 "--min-base", "10"]) == 0
+    rows = pd.read_csv(out / "figures.csv")
+    hidden = rows[rows["suppressed"]]
+    assert len(hidden) and hidden["value"].isna().all() and hidden["numerator"].isna().all()
+    small = rows[(rows["base"] > 0) & (rows["base"] < 10)]
+    assert small.empty    # every shown number rests on at least the minimum
+    html = (out / "laering-paa-jobbet.html").read_text(encoding="utf-8")
+    assert f"{SUPPRESSED}: tallet vises ikke" in html
