@@ -129,12 +129,8 @@ def figure_index(block: dict, views: dict[str, FigureView], registry: dict,
         rows.append([fig.title, fid, _population_text(fig, codebook), statistic, base])
     if not rows:
         raise TemplateError(f"{where}: no figures for sections {sections}")
-    texts = _render_all({k: v for k, v in block.items()
-                         if k in ("title", "note", "number")}, variables, where)
-    return {"type": "table", "title": texts.get("title") or "Figuroversigt",
-            "note": texts.get("note", ""),
-            "table": {"columns": ["Figur", "Id", "Hvem tælles", "Statistik", "Antal svar"],
-                      "rows": rows}}
+    return _table_block(block, variables, where, "Figuroversigt",
+                        ["Figur", "Id", "Hvem tælles", "Statistik", "Antal svar"], rows)
 
 
 def claims_table(block: dict, variables: dict[str, Any], where: str) -> dict:
@@ -148,12 +144,17 @@ def claims_table(block: dict, variables: dict[str, Any], where: str) -> dict:
         result = "holder" if c.holds else "holder ikke"
         p = c.p.removeprefix("p = ").removeprefix("p ").replace("< ", "<\u00a0")
         rows.append([c.statement, c.test, c.n, p, result])
+    return _table_block(block, variables, where, "Udsagn og test",
+                        ["Udsagn", "Test", "Antal svar", "p", "Resultat"], rows)
+
+
+def _table_block(block: dict, variables: dict[str, Any], where: str, title: str,
+                 columns: list[str], rows: list[list[str]]) -> dict:
+    """A generated table block; its title and note may be given (as templates) in the block."""
     texts = _render_all({k: v for k, v in block.items()
                          if k in ("title", "note", "number")}, variables, where)
-    return {"type": "table", "title": texts.get("title") or "Udsagn og test",
-            "note": texts.get("note", ""),
-            "table": {"columns": ["Udsagn", "Test", "Antal svar", "p", "Resultat"],
-                      "rows": rows}}
+    return {"type": "table", "title": texts.get("title") or title,
+            "note": texts.get("note", ""), "table": {"columns": columns, "rows": rows}}
 
 
 def lcfirst(text: str) -> str:
