@@ -19,6 +19,14 @@ Statistics (base n always counts whole respondents):
   (respondents in the data) as a percentage of questionnaires sent (wave metadata).
 
 A group whose base is 0 gives a row with missing value.
+
+Every estimate carries its 95 % confidence interval (``ci_low``, ``ci_high``, in the row's unit),
+computed as if the respondents were a simple random sample (see the method appendix):
+
+* shares (``share``, ``multi_share``): the Wilson score interval for numerator / base;
+* means: the t interval, mean ± t(0,975; n − 1) · s / √n (no interval below n = 2);
+* counts and response rates: none (they count the questionnaires in hand, they estimate
+  nothing).
 """
 
 from __future__ import annotations
@@ -39,7 +47,10 @@ STATISTICS = ("share", "multi_share", "mean", "count", "response_rate")
 UNITS = {"share": "pct", "multi_share": "pct", "mean": "years", "count": "count",
          "response_rate": "pct"}
 ALL = "alle"
-COLUMNS = ["figure", "group", "category", "numerator", "base", "value", "unit", "decimals"]
+COLUMNS = ["figure", "group", "category", "numerator", "base", "value", "ci_low", "ci_high",
+           "unit", "decimals"]
+#: Confidence level of every interval in the figure table and the report.
+CONFIDENCE = 0.95
 
 
 class FigureError(ValueError):
@@ -181,14 +192,55 @@ def compute_figure(fig: Figure, df: pd.DataFrame, codebook: Codebook, population
     rows = []
     for group in group_keys(fig, codebook):
         members = scope if group == ALL else scope & (df[fig.breakdown] == group).to_numpy(bool)
-        for category, num, base in _statistic(fig, var, df, members, group, codebook, wave):
+        for category, num, base, spread in _statistic(fig, var, df, members, group, codebook,
+                                                      wave):
             value = (100.0 * num / base if unit == "pct" else num / base) if base else None
             if fig.statistic == "count":
                 value = float(base)
+            low, high = interval(fig.statistic, num, base, spread)
+            scale = 100.0 if unit == "pct" and fig.statistic != "mean" else 1.0
             rows.append({"figure": fig.id, "group": group, "category": category,
                          "numerator": num, "base": base, "value": value,
+                         "ci_low": None if low is None else scale * low,
+                         "ci_high": None if high is None else scale * high,
                          "unit": unit, "decimals": fig.decimals})
     return rows
+
+
+def wilson(successes: float, n: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval of a proportion (as fractions 0–1); n must be positive."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def t_interval(total: float, n: int, sd: float | None,
+               confidence: float = CONFIDENCE) -> tuple[float | None, float | None]:
+    """t interval of a mean from its sum, n and standard deviation (None below n = 2)."""
+    from scipy.stats import t
+
+    if n < 2 or sd is None or not np.isfinite(sd):
+        return None, None
+    mean = total / n
+    half = float(t.ppf(0.5 + confidence / 2, n - 1)) * sd / np.sqrt(n)
+    return float(mean - half), float(mean + half)
+
+
+def interval(statistic: str, num: float, base: int,
+             spread: float | None) -> tuple[float | None, float | None]:
+    """The 95 % interval of one row, as a fraction for shares and in the variable's unit for
+    means; (None, None) for counts, response rates and empty groups."""
+    if not base:
+        return None, None
+    if statistic in ("share", "multi_share"):
+        return wilson(num, base)
+    if statistic == "mean":
+        return t_interval(num, base, spread)
+    return None, None
 
 
 def _statistic(fig, var, df, members, group, codebook, wave):
@@ -198,7 +250,7 @@ def _statistic(fig, var, df, members, group, codebook, wave):
         base = int(valid.sum())
         for key in category_keys(fig, codebook):
             keys = fig.combine.get(key, (key,))
-            yield key, int((valid & col.isin(keys).to_numpy(bool)).sum()), base
+            yield key, int((valid & col.isin(keys).to_numpy(bool)).sum()), base, None
     elif fig.statistic == "multi_share":
         ticks = df[var.columns].fillna(0).to_numpy(dtype=float)
         answered = members & (ticks.sum(axis=1) > 0)
@@ -208,19 +260,21 @@ def _statistic(fig, var, df, members, group, codebook, wave):
             picked = np.zeros(len(df), dtype=bool)
             for k in fig.combine.get(key, (key,)):
                 picked |= by_key[k] > 0
-            yield key, int((answered & picked).sum()), base
+            yield key, int((answered & picked).sum()), base, None
     elif fig.statistic == "mean":
         values = df[fig.variable].to_numpy(dtype=float, na_value=np.nan)
         ok = members & ~np.isnan(values)
-        yield "mean", float(values[ok].sum()), int(ok.sum())
+        n = int(ok.sum())
+        sd = float(values[ok].std(ddof=1)) if n > 1 else None
+        yield "mean", float(values[ok].sum()), n, sd
     elif fig.statistic == "count":
         n = int(members.sum())
-        yield "n", n, n
+        yield "n", n, n, None
     elif fig.statistic == "response_rate":
         sent = (wave or {}).get("sent") or {}
         n = int(members.sum())
         base = sum(sent.values()) if group == ALL else int(sent.get(group, 0))
-        yield "n", n, base
+        yield "n", n, base, None
 
 
 def compute_figures(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],

@@ -782,8 +782,9 @@ def apply(table: pd.DataFrame, suppressed: set[tuple[str, str]] | Iterable[tuple
     flag = np.array([k in hide for k in keys], dtype=bool) & (base > 0)
     flag |= (base > 0) & (base < min_base)
     out["suppressed"] = flag
-    for col in ("numerator", "base", "value"):
-        out[col] = out[col].astype("Float64").mask(flag)
+    for col in ("numerator", "base", "value", "ci_low", "ci_high"):
+        if col in out.columns:
+            out[col] = out[col].astype("Float64").mask(flag)
     return out
 
 
