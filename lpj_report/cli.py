@@ -84,8 +84,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     project = _project()
     build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
     published = project.published(build.wave.year)
-    result = verify(published, build.figures, build.data, project.codebook, project.registry,
-                    project.populations, project.audit_path(build.wave.year))
+    result = verify(published, build.figures, build.findings, project.codebook,
+                    project.registry, project.audit_path(build.wave.year))
     print_verification(result, verbose=args.all)
     if args.out:
         write_verification(result, Path(args.out))

@@ -45,19 +45,17 @@ class Value:
     base_text: str
     shown: bool = True
     decimals: int = 0
+    ci: str = ""            # the 95 % interval as printed, "19,3–23,6 %" ("" when none)
+
+    @property
+    def with_ci(self) -> str:
+        """The value with its interval: ``21,4 % (95 %-KI 19,3–23,6 %)``."""
+        return f"{self.text} (95{fmt.NBSP}%-KI {self.ci})" if self.ci else self.text
 
     @property
     def printed(self):
         """The value as printed (rounded half up), for comparisons that must agree with the text."""
         return None if self.value is None else fmt.quantize(self.value, self.decimals)
-
-    def vs(self, other: Value) -> str:
-        """``higher``, ``lower`` or ``same`` (equal as printed) compared with ``other``."""
-        if self.printed is None or other.printed is None:
-            return "unknown"
-        if self.printed == other.printed:
-            return "same"
-        return "higher" if self.printed > other.printed else "lower"
 
 
 @dataclass
@@ -183,12 +181,15 @@ def figure_view(fig: Figure, rows: pd.DataFrame, codebook: Codebook) -> FigureVi
         text = fmt.unit_value(value, r.unit, r.decimals) if shown else (SUPPRESSED if hidden else "–")
         number = fmt.number(value, r.decimals) if shown and r.unit != "count" else text
         base = 0 if pd.isna(r.base) else int(r.base)
+        low, high = getattr(r, "ci_low", None), getattr(r, "ci_high", None)
+        ci = (fmt.interval(float(low), float(high), r.unit, r.decimals)
+              if shown and low is not None and not pd.isna(low) and not pd.isna(high) else "")
         cell[r.group][r.category] = Value(
             group=r.group, category=r.category, group_label=_group_label(codebook, fig, r.group),
             label=_label(codebook, fig, r.category), value=value if shown else None, text=text,
             number=number, numerator=0.0 if pd.isna(r.numerator) else float(r.numerator),
             base=base, base_text="n = " + (SUPPRESSED if hidden else fmt.count(base)),
-            shown=shown, decimals=int(r.decimals))
+            shown=shown, decimals=int(r.decimals), ci=ci)
     view = FigureView(
         id=fig.id, title=fig.title, population=POPULATION_LABELS.get(fig.population, fig.population),
         unit=str(rows["unit"].iloc[0]) if len(rows) else "pct", decimals=fig.decimals,

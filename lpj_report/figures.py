@@ -42,6 +42,7 @@ import yaml
 
 from lpj_report.codebook import Codebook
 from lpj_report.paths import DATA_DIR
+from lpj_report.stats import t_interval, wilson
 
 STATISTICS = ("share", "multi_share", "mean", "count", "response_rate")
 UNITS = {"share": "pct", "multi_share": "pct", "mean": "years", "count": "count",
@@ -49,8 +50,6 @@ UNITS = {"share": "pct", "multi_share": "pct", "mean": "years", "count": "count"
 ALL = "alle"
 COLUMNS = ["figure", "group", "category", "numerator", "base", "value", "ci_low", "ci_high",
            "unit", "decimals"]
-#: Confidence level of every interval in the figure table and the report.
-CONFIDENCE = 0.95
 
 
 class FigureError(ValueError):
@@ -207,29 +206,6 @@ def compute_figure(fig: Figure, df: pd.DataFrame, codebook: Codebook, population
     return rows
 
 
-def wilson(successes: float, n: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Wilson score interval of a proportion (as fractions 0–1); n must be positive."""
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
-
-
-def t_interval(total: float, n: int, sd: float | None,
-               confidence: float = CONFIDENCE) -> tuple[float | None, float | None]:
-    """t interval of a mean from its sum, n and standard deviation (None below n = 2)."""
-    from scipy.stats import t
-
-    if n < 2 or sd is None or not np.isfinite(sd):
-        return None, None
-    mean = total / n
-    half = float(t.ppf(0.5 + confidence / 2, n - 1)) * sd / np.sqrt(n)
-    return float(mean - half), float(mean + half)
-
-
 def interval(statistic: str, num: float, base: int,
              spread: float | None) -> tuple[float | None, float | None]:
     """The 95 % interval of one row, as a fraction for shares and in the variable's unit for
@@ -275,6 +251,34 @@ def _statistic(fig, var, df, members, group, codebook, wave):
         n = int(members.sum())
         base = sum(sent.values()) if group == ALL else int(sent.get(group, 0))
         yield "n", n, base, None
+
+
+def cell_members(fig: Figure, df: pd.DataFrame, codebook: Codebook, populations: dict,
+                 group: str, category: str) -> tuple[np.ndarray, np.ndarray]:
+    """The respondents behind one cell of a figure: ``(base, hit)`` as boolean arrays over
+    ``df`` for shares (``hit``: counted in the numerator), or ``(base, values)`` for a mean
+    (values as floats, NaN where missing). The same rules as :func:`compute_figure`, so a test
+    on these respondents is a test of the printed number."""
+    var = codebook[fig.variable]
+    members = _mask(df, populations[fig.population]) & _mask(df, fig.filter)
+    if group != ALL:
+        members &= (df[fig.breakdown] == group).to_numpy(bool)
+    if fig.statistic == "share":
+        col = df[fig.variable]
+        valid = members & col.notna().to_numpy(bool) & ~col.isin(fig.exclude).to_numpy(bool)
+        return valid, valid & col.isin(fig.combine.get(category, (category,))).to_numpy(bool)
+    if fig.statistic == "multi_share":
+        ticks = df[var.columns].fillna(0).to_numpy(dtype=float) > 0
+        answered = members & ticks.any(axis=1)
+        keys = [c.key for c in var.codes]
+        picked = np.zeros(len(df), dtype=bool)
+        for k in fig.combine.get(category, (category,)):
+            picked |= ticks[:, keys.index(k)]
+        return answered, answered & picked
+    if fig.statistic == "mean":
+        values = df[fig.variable].to_numpy(dtype=float, na_value=np.nan)
+        return members & ~np.isnan(values), values
+    raise FigureError(f"{fig.id}: {fig.statistic} figures have no respondents to test")
 
 
 def compute_figures(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],

@@ -125,6 +125,35 @@ def pp(value: float | int | Decimal, decimals: int = 1) -> str:
     return text + NBSP + "procentpoint"
 
 
+def points(value: float | int | Decimal, decimals: int = 0) -> str:
+    """A size of difference in percentage points, without sign: ``5 procentpoint``."""
+    return number(abs(value), decimals) + NBSP + "procentpoint"
+
+
+def p_value(p: float) -> str:
+    """A p-value as printed: ``p < 0,001``, ``p = 0,012``, ``p = 0,45``, ``p > 0,99`` (three
+    decimals below 0,1, two above; never ``p = 0,000`` or ``p = 1,000``)."""
+    if p < 0.001:
+        return "p <" + NBSP + "0,001"
+    if p > 0.99:
+        return "p >" + NBSP + "0,99"
+    return "p = " + number(p, 3 if p < 0.1 else 2)
+
+
+def interval(low: float, high: float, unit: str = "pct", decimals: int = 0) -> str:
+    """A confidence interval in a unit: ``33–43 %``, ``7,6–8,4 år``, ``0,40–0,48``; an
+    interval from below zero reads ``−5 til 13 procentpoint``."""
+    joiner = " til " if quantize(low, decimals) < 0 else "–"
+    text = number(low, decimals) + joiner + number(high, decimals)
+    if unit == "pct":
+        return text + NBSP + "%"
+    if unit == "years":
+        return text + NBSP + "år"
+    if unit == "pp":
+        return text + NBSP + "procentpoint"
+    return text
+
+
 def years(value: float | int | Decimal, decimals: int = 0) -> str:
     """A number of years: ``44 år``, ``9,5 år``."""
     return number(value, decimals) + NBSP + "år"
@@ -190,6 +219,9 @@ FILTERS = {
     "number": number,
     "percent": percent,
     "pp": pp,
+    "points": points,
+    "p_value": p_value,
+    "interval": interval,
     "years": years,
     "count": count,
     "unit_value": unit_value,

@@ -10,8 +10,9 @@ import pandas as pd
 
 from lpj_report.codebook import Codebook, load_codebook
 from lpj_report.figures import Figure, compute_figures, load_figures, load_populations
+from lpj_report.findings import Context, Registry, Result, evaluate, load_findings
 from lpj_report.paths import PUBLISHED_DIR
-from lpj_report.targets import Published, load_published
+from lpj_report.targets import Published, TargetError, load_published
 from lpj_report.wave import Wave, load_responses, load_wave
 
 
@@ -33,11 +34,20 @@ class Project:
     def registry(self) -> dict[str, Figure]:
         return {f.id: f for f in self.figures}
 
+    @cached_property
+    def findings(self) -> Registry:
+        return load_findings(self.codebook, self.registry, self.populations)
+
     def published(self, year: int) -> Published:
         folder = PUBLISHED_DIR / str(year)
         if not folder.exists():
             return Published(year, [], [], [])
-        return load_published(year, self.codebook, self.figures, folder)
+        published = load_published(year, self.codebook, self.figures, folder)
+        unknown = [c.id for c in published.claims if c.finding not in self.findings.findings]
+        if unknown:
+            raise TargetError(f"{folder.name}: claims name findings not in data/findings: "
+                              + ", ".join(unknown))
+        return published
 
     def audit_path(self, year: int) -> Path:
         return PUBLISHED_DIR / str(year) / "audit.md"
@@ -62,3 +72,14 @@ class Build:
     def figures(self) -> pd.DataFrame:
         return compute_figures(self.data, self.project.codebook, self.project.figures,
                                self.project.populations, self.wave.meta)
+
+    def finding_context(self, deff: float = 1.0) -> Context:
+        project = self.project
+        return Context(self.data, project.codebook, project.registry, project.populations,
+                       project.findings.settings, figures=self.figures, deff=deff)
+
+    @cached_property
+    def findings(self) -> dict[str, Result]:
+        """Every finding tested on this wave (after disclosure control, when applied: withheld
+        numbers are not ranked)."""
+        return evaluate(self.project.findings, self.finding_context())

@@ -1,45 +1,37 @@
 """Assemble the report context (docs/report-context.md) from a build.
 
-The Danish text lives in ``templates/chapters/*.yaml``: each file is one section (introduction,
-chapter or appendix) whose strings are small Jinja templates. They are rendered here against the
-view model — ``F`` (figures, :mod:`lpj_report.content`), ``C`` (claims and their tests), ``W``
-(survey facts) — in a strict environment whose filters are :data:`lpj_report.format.FILTERS`.
-The strings come out as plain text; the HTML template escapes them.
+The Danish text lives in ``templates/chapters/*.md`` (:mod:`lpj_report.chapters`: Markdown with
+strict Jinja placeholders). The sources see
 
-What a chapter file may use besides the block types of docs/report-context.md:
-
-* ``O`` — Danish phrases per key from ``templates/chapters/_ord.yaml`` (files starting with
-  ``_`` are not sections), with the helpers ``group_names(values, form)``,
-  ``category_names(values, form)``, ``group_list``/``category_list`` (with the values) and
-  ``name_of(key, form)``; filters ``lcfirst`` and ``ucfirst`` besides those of ``format``.
-* Comparative words come from the computed orders of :class:`lpj_report.content.FigureView`
-  (``highest``, ``lowest``, ``top_groups``, ``top_categories``, ``place``, ``Value.vs``), which
-  decide ties on the printed values.
-* ``when:`` on a block — an expression; the block is left out unless it renders ``True``.
-* ``items_from:`` on a list or fact box — items from a computed order:
-  ``{figure, group, top, numbered, exclude}`` ranks the categories of a group,
-  ``{figure, category, …}`` the groups on one category, ``{wave: key, suffix}`` a survey fact.
-* figure and table blocks naming a ``figure:`` may choose what is shown: ``categories``,
-  ``category`` (one value per group), ``labels`` (shorter legend labels), ``sort``; tables
-  also ``transpose``, ``table_categories`` and ``base_label``.
-* ``type: figure_index`` (``sections: [...]``) — a table of the registry's figures: title, id,
-  who is counted, the statistic and the base n; ``type: claims_table`` — every tested claim.
+* ``F[figure id]`` — every figure (:class:`lpj_report.content.FigureView`): printed values,
+  bases, confidence intervals and the computed orders (``highest``, ``top_categories``, …) for
+  descriptive lists; ties decided on the printed values;
+* ``R[finding id]`` — every finding's result (:class:`lpj_report.finding_views.FindingView`),
+  used inside ``{% finding %}`` blocks: any statement of an association, difference, ranking or
+  equality is worded from its verdict there;
+* ``W`` — survey facts; ``Y`` — the predecessor wave's changes; ``O`` — Danish phrases per key
+  (``templates/chapters/_ord.yaml``) with the helpers ``group_names(values, form)``,
+  ``category_names``, ``group_list``/``category_list`` (with the values) and ``name_of``;
+  ``D`` — the design facts of the method appendix (design effects, margins of error);
+* fenced blocks: ``{figure}``/``{table}`` (a figure by id, with ``categories``, ``category``,
+  ``labels``, ``sort``, ``transpose``, ``table_categories``, ``base_label``), ``{list}`` and a
+  fact box's ``{items}`` (items from a computed order: ``{figure, group|category, top,
+  numbered, exclude}`` or ``{wave: key, suffix}``), ``{highlight}``, ``{figure_index}``,
+  ``{claims_table}`` and ``{findings_table}``.
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
 
 from lpj_report import __version__
 from lpj_report import format as fmt
+from lpj_report.chapters import ChapterError, parse, read_source, render_source, text_environment
 from lpj_report.content import (
     SUPPRESSED,
     FigureView,
@@ -48,48 +40,19 @@ from lpj_report.content import (
     chart_svg,
     table_of,
 )
+from lpj_report.finding_views import FindingView, finding_views, possible_verdicts
 from lpj_report.paths import ROOT, TEMPLATES_DIR
-from lpj_report.stats import TestResult, test_claim
 from lpj_report.trend import attach, previous_table, significant_changes
 
 CHAPTERS_DIR = TEMPLATES_DIR / "chapters"
 WORDS_FILE = CHAPTERS_DIR / "_ord.yaml"
-TEST_NAMES = {"chi2": "χ²-test", "spearman": "Spearmans rangkorrelation",
-              "two_proportions": "test af to andele"}
 #: Keys of a figure or table block that choose what its chart or table shows (content.py).
 CHART_OPTIONS = ("categories", "category", "sort", "labels")
 TABLE_OPTIONS = {"table_categories": "categories", "transpose": "transpose",
                  "base_label": "base_label", "labels": "labels"}
 
 
-class TemplateError(ValueError):
-    """A chapter template refers to something the build does not have."""
-
-
-@dataclass(frozen=True)
-class ClaimView:
-    """A claim's test for the text: ``holds`` decides the wording; ``p`` is ``p = 0,003``."""
-
-    id: str
-    statement: str
-    holds: bool
-    significant: bool
-    test: str
-    p: str
-    n: str
-    expect: str
-    alpha: str = ""
-    where: str = ""
-
-
-def claim_view(claim, result: TestResult) -> ClaimView:
-    p = result.p_value
-    p_text = "p < 0,001" if p < 0.001 else "p = " + fmt.number(p, 3)
-    return ClaimView(id=claim.id, statement=claim.statement, holds=result.holds,
-                     significant=p < claim.alpha, test=TEST_NAMES.get(result.test, result.test),
-                     p=p_text, n=fmt.count(result.n), expect=claim.expect,
-                     alpha=fmt.number(claim.alpha, 2), where=getattr(claim, "where", "") or "")
-
+TemplateError = ChapterError   # a chapter refers to something the build does not have
 
 STATISTIC_NAMES = {"share": "andel", "multi_share": "andel, flere svar mulige",
                    "mean": "gennemsnit", "count": "antal", "response_rate": "svarprocent"}
@@ -129,32 +92,60 @@ def figure_index(block: dict, views: dict[str, FigureView], registry: dict,
         rows.append([fig.title, fid, _population_text(fig, codebook), statistic, base])
     if not rows:
         raise TemplateError(f"{where}: no figures for sections {sections}")
-    return _table_block(block, variables, where, "Figuroversigt",
+    return _table_block(block, "Figuroversigt",
                         ["Figur", "Id", "Hvem tælles", "Statistik", "Antal svar"], rows)
 
 
+#: How a claim of the publication fares, by (expected verdict, verdict): "ikke modsagt" for a
+#: statement of no difference that the data do not contradict — never "holder", since no
+#: evidence of a difference is not evidence of none.
+CLAIM_OUTCOMES = {
+    ("supported", "supported"): "bekræftet",
+    ("supported", "not_supported"): "ikke bekræftet",
+    ("supported", "opposite"): "modsagt (det modsatte)",
+    ("not_supported", "not_supported"): "ikke modsagt",
+    ("not_supported", "supported"): "modsagt",
+    ("not_supported", "opposite"): "modsagt",
+}
+
+
+def _p_cell(text: str) -> str:
+    return text.removeprefix("p = ").removeprefix("p ")
+
+
 def claims_table(block: dict, variables: dict[str, Any], where: str) -> dict:
-    """A table block with every tested claim: the statement, the test, n, p and the result."""
-    claims = variables["C"]
-    only = block.get("claims")
+    """A table block with every claim of the publication: the statement, its finding's test,
+    n, p, the corrected p and how the claim fares in the data."""
     rows = []
-    for cid, c in claims.items():
-        if only and cid not in only:
-            continue
-        result = "holder" if c.holds else "holder ikke"
-        p = c.p.removeprefix("p = ").removeprefix("p ").replace("< ", "<\u00a0")
-        rows.append([c.statement, c.test, c.n, p, result])
-    return _table_block(block, variables, where, "Udsagn og test",
-                        ["Udsagn", "Test", "Antal svar", "p", "Resultat"], rows)
+    for claim in variables["_claims"]:
+        r: FindingView = variables["R"][claim.finding]
+        outcome = ("kan ikke testes" if r.verdict == "not_testable"
+                   else CLAIM_OUTCOMES[(claim.expect, r.verdict)])
+        rows.append([claim.statement, r.test, r.n, _p_cell(r.p), _p_cell(r.q), outcome])
+    if not rows:
+        raise TemplateError(f"{where}: no claims to list")
+    return _table_block(block, "Udsagn og test",
+                        ["Udsagn i publikationen", "Test", "Antal svar", "p", "Korrigeret p",
+                         "I data"], rows)
 
 
-def _table_block(block: dict, variables: dict[str, Any], where: str, title: str,
-                 columns: list[str], rows: list[list[str]]) -> dict:
-    """A generated table block; its title and note may be given (as templates) in the block."""
-    texts = _render_all({k: v for k, v in block.items()
-                         if k in ("title", "note", "number")}, variables, where)
-    return {"type": "table", "title": texts.get("title") or title,
-            "note": texts.get("note", ""), "table": {"columns": columns, "rows": rows}}
+def findings_table(block: dict, variables: dict[str, Any], where: str) -> dict:
+    """A table block with every finding of one family (``family:``) or all: what is tested,
+    the test, n, p, the corrected p (Benjamini–Hochberg within the family) and the verdict."""
+    fam = block.get("family")
+    rows = [[r.statement, r.test, r.n, _p_cell(r.p), _p_cell(r.q), r.verdict_text]
+            for r in variables["R"].values() if not fam or r.family == fam]
+    if not rows:
+        raise TemplateError(f"{where}: no findings in family {fam!r}")
+    return _table_block(block, "Resultater og test",
+                        ["Det testede", "Test", "Antal svar", "p", "Korrigeret p", "Resultat"],
+                        rows)
+
+
+def _table_block(block: dict, title: str, columns: list[str], rows: list[list[str]]) -> dict:
+    """A generated table block; its title and note may be given in the block."""
+    return {"type": "table", "title": str(block.get("title") or title),
+            "note": str(block.get("note", "")), "table": {"columns": columns, "rows": rows}}
 
 
 def lcfirst(text: str) -> str:
@@ -213,43 +204,30 @@ def group_list(values, form: str = "navn", conjunction: str = "og") -> str:
                            for v in values], conjunction)
 
 
+def between(values) -> str:
+    """The span of printed values: ``mellem 8 % og 15 %``, or ``11 %`` when all print alike
+    (``values`` highest first or in any order)."""
+    shown = [v for v in values if v.value is not None]
+    if not shown:
+        raise ValueError("no values to span")
+    lo = min(shown, key=lambda v: v.printed)
+    hi = max(shown, key=lambda v: v.printed)
+    return lo.text if lo.printed == hi.printed else f"mellem {lo.text} og {hi.text}"
+
+
 def name_of(key: str, form: str = "navn") -> str:
     """One key's phrase (``name_of('dagpleje', 'i')`` → ``i dagplejen``)."""
     return _phrase(form, key, key)
 
 
-@cache
-def text_environment() -> jinja2.Environment:
-    """Strict Jinja for the chapter strings. Output is plain text, escaped later by the HTML
-    template, so escaping here would escape twice."""
-    env = jinja2.Environment(  # plain text; report.html.j2 autoescapes it
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
-        autoescape=False)  # noqa: S701
-    env.filters.update(fmt.FILTERS)
-    env.filters["lcfirst"] = lcfirst
-    env.filters["ucfirst"] = ucfirst
-    env.globals.update(group_names=group_names, category_names=category_names, name_of=name_of,
-                       category_list=category_list, group_list=group_list)
-    return env
+#: Helpers the chapter sources may call (besides the filters of lpj_report.format).
+def _globals() -> dict[str, Any]:
+    return {"group_names": group_names, "category_names": category_names, "name_of": name_of,
+            "category_list": category_list, "group_list": group_list, "between": between}
 
 
-def _render(text: str, variables: dict[str, Any], where: str) -> str:
-    try:
-        out = text_environment().from_string(text).render(variables)
-    except jinja2.TemplateError as err:
-        raise TemplateError(f"{where}: {err}") from None
-    return re.sub(r"\s+", " ", out).strip()
-
-
-def _render_all(value: Any, variables: dict[str, Any], where: str) -> Any:
-    if isinstance(value, str):
-        return _render(value, variables, where)
-    if isinstance(value, list):
-        rendered = [_render_all(v, variables, f"{where}[{i}]") for i, v in enumerate(value)]
-        return [r for r in rendered if r != ""]
-    if isinstance(value, dict):
-        return {k: _render_all(v, variables, f"{where}.{k}") for k, v in value.items()}
-    return value
+def _filters() -> dict[str, Any]:
+    return {**fmt.FILTERS, "lcfirst": lcfirst, "ucfirst": ucfirst}
 
 
 def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where: str) -> dict:
@@ -313,42 +291,67 @@ def ranked_items(spec: dict, views: dict[str, FigureView], variables: dict[str, 
     return items
 
 
-def section(path: Path, variables: dict[str, Any], views: dict[str, FigureView],
+def _block(spec: dict, views: dict[str, FigureView], registry: dict,
+           variables: dict[str, Any], where: str) -> dict:
+    """A section's raw block (chapters.parse) → a report-context block."""
+    kind = spec.get("fence")
+    if kind is None:
+        return spec
+    options = {k: v for k, v in spec.items() if k != "fence"}
+    if kind in ("figure", "table") and "figure" in options:
+        return _figure_block({"type": kind, **options}, views, registry, where)
+    if kind == "table":
+        return {"type": "table", **options}
+    if kind == "list":
+        items = ranked_items(options, views, variables, where)
+        return {"type": "list", "heading": str(options.get("heading", "")),
+                "items": [[{"text": t, "findings": "", "kind": ""}] for t in items]}
+    if kind == "highlight":
+        return {"type": "highlight", "value": str(options["value"]), "text": str(options["text"])}
+    if kind == "figure_index":
+        return figure_index(options, views, registry, variables, where)
+    if kind == "claims_table":
+        return claims_table(options, variables, where)
+    if kind == "findings_table":
+        return findings_table(options, variables, where)
+    raise TemplateError(f"{where}: a ```{{{kind}}}``` block belongs in a fact box")
+
+
+def section(path: Path, env, variables: dict[str, Any], views: dict[str, FigureView],
             registry: dict) -> dict | None:
-    """One section from its YAML template: strings rendered, figure blocks built."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """One section from its Markdown source: Jinja rendered, Markdown parsed, figure and
+    generated blocks built. None when its ``when`` is not ``True``."""
+    src = read_source(path)
     where = path.name
-    if "when" in raw and _render(raw["when"], variables, where) != "True":
-        return None  # a section only some builds have (e.g. development since the last wave)
+    rendered = render_source(src, env, variables)
+    raw = parse(rendered, where)
+    if "when" in raw and str(raw["when"]).strip() != "True":
+        return None
     blocks = []
-    for i, block in enumerate(raw.get("blocks") or []):
-        bwhere = f"{where}: blocks[{i}]"
-        if "when" in block and _render(block["when"], variables, bwhere) != "True":
+    for i, spec in enumerate(raw.pop("blocks")):
+        if spec.get("type") == "factbox" and "items_from" in spec:
+            items_spec = spec.pop("items_from")
+            spec["items"] = spec["items"] + [
+                [{"text": t, "findings": "", "kind": ""}]
+                for t in ranked_items(items_spec, views, variables, f"{where}: blocks[{i}]")]
+            blocks.append(spec)
             continue
-        block = {k: v for k, v in block.items() if k != "when"}
-        if block.get("type") == "figure_index":
-            blocks.append(figure_index(block, views, registry, variables, bwhere))
-            continue
-        if block.get("type") == "claims_table":
-            blocks.append(claims_table(block, variables, bwhere))
-            continue
-        if "items_from" in block:
-            spec = block.pop("items_from")
-            head = _render_all(block.get("items") or [], variables, bwhere)
-            rest = _render_all(block, variables, bwhere)
-            rest["items"] = head + ranked_items(spec, views, variables, bwhere)
-            blocks.append(rest)
-            continue
-        if block.get("type") in ("figure", "table") and "figure" in block:
-            texts = _render_all({k: v for k, v in block.items() if k not in ("figure", "type")},
-                                variables, bwhere)
-            blocks.append(_figure_block({**block, **texts}, views, registry, bwhere))
-        else:
-            blocks.append(_render_all(block, variables, bwhere))
-    out = {k: _render_all(v, variables, f"{where}.{k}") for k, v in raw.items()
-           if k not in ("blocks", "kind", "order", "when")}
+        blocks.append(_block(spec, views, registry, variables, f"{where}: blocks[{i}]"))
+    out = {k: v for k, v in raw.items() if k not in ("kind", "when")}
+    for key in ("id", "label", "title", "key_points_title"):
+        if key in out:
+            out[key] = str(out[key])
     out["blocks"] = blocks
     return out
+
+
+def chapter_sources(folder: Path) -> list[Path]:
+    return sorted(folder.glob("[!_]*.md"))
+
+
+def chapter_environment(build):
+    """The strict Jinja environment of the chapter sources, knowing every finding's verdicts."""
+    return text_environment(_filters(), _globals(), possible_verdicts(build.project.findings))
 
 
 def claims_for(build) -> list:
@@ -379,6 +382,7 @@ def git_version() -> str:
 def build_context(build, *, created: str, build_date: str, code_version: str | None = None,
                   extra: dict[str, Any] | None = None) -> dict:
     """The whole report context for one build (see docs/report-context.md)."""
+    from lpj_report.design import design_facts
     from lpj_report.wave import sha256
 
     project = build.project
@@ -386,16 +390,18 @@ def build_context(build, *, created: str, build_date: str, code_version: str | N
     trend = previous_table(build)
     if trend is not None:
         attach(views, *trend)
-    claims = {c.id: claim_view(c, test_claim(build.data, c, project.populations,
-                                             project.codebook)) for c in claims_for(build)}
+    results = finding_views(build.findings, project.findings, project.registry, views,
+                            project.codebook)
     year_before = trend[0] if trend is not None else ""
-    variables = {"F": views, "C": claims, "W": wave_facts(build), "O": words(),
+    variables = {"F": views, "R": results, "W": wave_facts(build), "O": words(),
                  "Y": {"year": year_before, "changes": significant_changes(views)},
-                 "_codebook": project.codebook, **(extra or {})}
+                 "D": design_facts(build), "_codebook": project.codebook,
+                 "_claims": claims_for(build), **(extra or {})}
+    env = chapter_environment(build)
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in sorted(CHAPTERS_DIR.glob("[!_]*.yaml")):
-        kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kind", "chapter")
-        part = section(path, variables, views, project.registry)
+    for path in chapter_sources(CHAPTERS_DIR):
+        kind = read_source(path).kind
+        part = section(path, env, variables, views, project.registry)
         if part is not None:
             parts[kind].append(part)
     meta = {

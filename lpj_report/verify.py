@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from lpj_report.figures import category_keys, group_keys
-from lpj_report.stats import TestResult, test_claim
+from lpj_report.findings import Result
 from lpj_report.targets import NumberTarget, Published, RankingTarget
 
 
@@ -41,7 +41,7 @@ class RankingCheck:
 class Verification:
     numbers: list[NumberCheck]
     rankings: list[RankingCheck]
-    claims: list[tuple[object, TestResult, bool]]
+    claims: list[tuple[object, Result, bool]]     # (claim, its finding's result, explained)
 
     @property
     def reproduced(self) -> int:
@@ -49,18 +49,23 @@ class Verification:
 
     @property
     def claims_holding(self) -> int:
-        return sum(r.holds for _, r, _ in self.claims)
+        return sum(claim_holds(c, r) for c, r, _ in self.claims)
 
     @property
     def unexplained(self) -> list[str]:
         bad = [c.target.id for c in self.numbers if not c.holds and not c.explained]
         bad += [c.target.id for c in self.rankings if not c.holds and not c.explained]
-        bad += [claim.id for claim, r, explained in self.claims if not r.holds and not explained]
+        bad += [c.id for c, r, explained in self.claims if not claim_holds(c, r) and not explained]
         return bad
 
     def summary(self) -> str:
         return (f"reproduced: {self.reproduced} of {len(self.numbers)} published numbers; "
                 f"claims holding: {self.claims_holding} of {len(self.claims)}")
+
+
+def claim_holds(claim, result: Result) -> bool:
+    """A claim of the publication holds when its finding gets the verdict it expects."""
+    return result.verdict == claim.expect
 
 
 def audit_ids(path: Path) -> set[str]:
@@ -153,10 +158,10 @@ def check_rankings(published: Published, figures: pd.DataFrame, codebook, regist
     return out
 
 
-def verify(published: Published, figures: pd.DataFrame, data: pd.DataFrame, codebook,
-           registry: dict, populations: dict, audit_path: Path) -> Verification:
+def verify(published: Published, figures: pd.DataFrame, results: dict[str, Result], codebook,
+           registry: dict, audit_path: Path) -> Verification:
     audit = audit_ids(audit_path)
-    claims = [(c, test_claim(data, c, populations, codebook), bool(c.audit and c.audit in audit))
+    claims = [(c, results[c.finding], bool(c.audit and c.audit in audit))
               for c in published.claims]
     return Verification(check_numbers(published, figures, audit),
                         check_rankings(published, figures, codebook, registry, audit), claims)

@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from lpj_report.output import write_atomic
-from lpj_report.verify import Verification
+from lpj_report.verify import Verification, claim_holds
+
+
+def _num(value: float | None, decimals: int) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value:.{decimals}f}"
 
 
 def _show(value: Fraction | None, decimals: int) -> str:
@@ -52,15 +58,17 @@ def print_verification(result: Verification, verbose: bool = False,
     if ranks.row_count:
         console.print(ranks)
     claims = Table(title="Claims")
-    for col in ("claim", "test", "statistic", "p", "n", "status"):
+    for col in ("claim", "finding · test", "statistic", "p", "q", "n", "verdict", "status"):
         claims.add_column(col)
     for claim, res, explained in result.claims:
-        if res.holds and not verbose:
+        holds = claim_holds(claim, res)
+        if holds and not verbose:
             continue
-        status = "holds" if res.holds else ("explained: " + str(claim.audit) if explained
+        status = "holds" if holds else ("explained: " + str(claim.audit) if explained
                                             else "DOES NOT HOLD")
-        claims.add_row(f"{claim.id}: {claim.statement}", res.test, f"{res.statistic:.3f}",
-                       f"{res.p_value:.4f}", str(res.n), status)
+        claims.add_row(f"{claim.id}: {claim.statement}", f"{claim.finding} · {res.test.name}",
+                       _num(res.test.statistic, 3), _num(res.test.p, 4), _num(res.q, 4),
+                       str(res.n), f"{res.verdict} (expected {claim.expect})", status)
     if claims.row_count:
         console.print(claims)
 
@@ -80,6 +88,7 @@ def write_verification(result: Verification, path: Path) -> None:
         w.writerow(["ranking", t.id, t.figure, t.group, t.category or "", " > ".join(t.order),
                     "", " > ".join(r.computed), "", int(r.holds), t.audit or ""])
     for claim, res, _ in result.claims:
-        w.writerow(["claim", claim.id, res.test, claim.x, claim.y, claim.expect, "",
-                    f"p={res.p_value:.6f}", res.n, int(res.holds), claim.audit or ""])
+        w.writerow(["claim", claim.id, claim.finding, res.test.name, "", claim.expect, "",
+                    f"{res.verdict} p={_num(res.test.p, 6)} q={_num(res.q, 6)}", res.n,
+                    int(claim_holds(claim, res)), claim.audit or ""])
     write_atomic(path, buf.getvalue().encode("utf-8"))

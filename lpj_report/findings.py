@@ -1,0 +1,593 @@
+"""Findings: every statement of the report about an association, a difference, a ranking or an
+equality, declared once in ``data/findings/*.yaml`` and decided by its test on the data in hand.
+
+A finding names its population (and filter), its variables or figure cells, the test, the
+direction it states and its *family*. :func:`evaluate` computes every finding into a
+:class:`Result` — the estimates with 95 % confidence intervals, the statistic, p, and q (the
+Benjamini–Hochberg adjusted p within the family) — and a verdict:
+
+* ``supported`` — q < alpha and, for a directional statement, the estimate has that direction;
+* ``opposite`` — q < alpha in the other direction (directional statements only);
+* ``not_supported`` — the data give no sure evidence either way (never worded as equality);
+* ``not_testable`` — a group is empty or below the minimum base, or the table degenerate.
+
+Tests (missing answers are left out; bases as in the figures):
+
+* ``chi2`` — x × y independence (Pearson; Rao–Scott with clusters);
+* ``spearman`` — ρ of the codebook orders of x and y (``reverse_x`` reads x backwards);
+* ``two_proportions`` — share of y ∈ ``contrast.category`` in x ∈ ``contrast.a`` against
+  x ∈ ``contrast.b`` (z, or Fisher's exact test for small counts); a multiple-choice y counts
+  those who ticked the option among those who answered;
+* ``two_means`` — the mean of y in group a against group b (Welch);
+* ``cells`` — two printed cells ``a`` and ``b`` (``{figure, group, category}``): independent
+  groups by z (or Welch), the same respondents by McNemar's test;
+* ``ranking`` — the first ``top`` items of a figure (its groups on one category, or the
+  categories of one group) against the next: the last of the top (ties on the printed value
+  join it) tested against the first after it;
+* ``options`` — two groups across every option of a multiple-choice question: alike when every
+  option's difference lies within ±``margin`` (TOST); ``opposite`` when some option differs
+  (q < alpha over the options).
+
+Every test assumes simple random sampling unless the data carry the codebook's cluster
+variable (``settings.cluster``); then shares use the linearised cluster-robust variance and
+tables the Rao–Scott correction (:mod:`lpj_report.stats`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from lpj_report import stats
+from lpj_report.codebook import Codebook
+from lpj_report.figures import ALL, Figure, category_keys, cell_members, group_keys
+from lpj_report.paths import DATA_DIR
+
+FINDINGS_DIR = DATA_DIR / "findings"
+TESTS = ("chi2", "spearman", "two_proportions", "two_means", "cells", "ranking", "options")
+VERDICTS = ("supported", "not_supported", "opposite", "not_testable")
+DIRECTIONS = ("any", "positive", "negative")
+
+
+class FindingError(ValueError):
+    """A finding declaration refers to something the codebook or registry does not have."""
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    title: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    alpha: float = 0.05
+    min_base: int = 20          # smallest group a test compares
+    margin: float = 0.10        # equivalence margin of an ``options`` finding (fraction)
+    cluster: str | None = None  # codebook variable holding a cluster id, when present
+
+
+@dataclass(frozen=True)
+class Cell:
+    figure: str
+    group: str = ALL
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    family: str
+    test: str
+    statement: str = ""
+    direction: str = "any"
+    population: str = "alle"
+    filter: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    x: str | None = None
+    y: str | None = None
+    reverse_x: bool = False
+    contrast: dict[str, Any] | None = None
+    cells: tuple[Cell, ...] = ()
+    figure: str | None = None
+    across: str = "groups"
+    group: str = ALL
+    category: str | None = None
+    top: int = 1
+    exclude: tuple[str, ...] = ()
+    margin: float | None = None
+    alpha: float | None = None
+    min_base: int | None = None
+    source: str = ""
+
+    @property
+    def directional(self) -> bool:
+        return self.direction != "any" or self.test in ("ranking", "options")
+
+    def variables(self, registry: dict[str, Figure]) -> set[str]:
+        """Every codebook variable the finding reads (for tests of what it is about)."""
+        names = {n for n in (self.x, self.y) if n} | set(self.filter)
+        figs = [c.figure for c in self.cells] + ([self.figure] if self.figure else [])
+        for fid in figs:
+            fig = registry[fid]
+            names |= set(fig.variables)
+        return names
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimate behind a finding: value (fraction for shares, the unit for means), its
+    95 % interval, the numerator and the base."""
+
+    key: str
+    value: float | None
+    low: float | None
+    high: float | None
+    base: int
+    numerator: float | None = None
+    unit: str = "share"         # share | mean
+
+
+@dataclass(frozen=True)
+class Result:
+    finding: Finding
+    verdict: str
+    test: stats.Test
+    n: int
+    q: float | None = None
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    order: tuple[str, ...] = ()         # ranking: keys ordered by value
+    top: tuple[str, ...] = ()           # ranking: the items at the stated places
+    after: tuple[str, ...] = ()         # ranking: the first item(s) after them
+    options: tuple[dict[str, Any], ...] = ()   # options: one dict per option
+    reason: str = ""
+
+    @property
+    def tested(self) -> bool:
+        return self.verdict != "not_testable" and self.test.finite
+
+    @property
+    def sign(self) -> int:
+        """+1 when the estimate goes the stated way (a > b, positive ρ, top ahead), −1 when the
+        other way, 0 when there is none."""
+        e = self.test.effect
+        if e is None or not math.isfinite(e) or e == 0:
+            return 0
+        return 1 if e > 0 else -1
+
+
+@dataclass(frozen=True)
+class Registry:
+    families: dict[str, Family]
+    findings: dict[str, Finding]
+    settings: Settings
+
+
+# ---------------------------------------------------------------------------- declarations
+
+
+def _finding(raw: dict, source: str) -> Finding:
+    cells = tuple(Cell(str(c["figure"]), str(c.get("group", ALL)), str(c.get("category", "")))
+                  for c in raw.get("cells") or [])
+    direction = str(raw.get("direction", "any"))
+    return Finding(
+        id=str(raw["id"]), family=str(raw["family"]), test=str(raw["test"]),
+        statement=str(raw.get("statement", "")), direction=direction,
+        population=str(raw.get("population", "alle")),
+        filter={k: tuple(v) for k, v in (raw.get("filter") or {}).items()},
+        x=raw.get("x"), y=raw.get("y"), reverse_x=bool(raw.get("reverse_x", False)),
+        contrast=raw.get("contrast"), cells=cells, figure=raw.get("figure"),
+        across=str(raw.get("across", "groups")), group=str(raw.get("group", ALL)),
+        category=raw.get("category"), top=int(raw.get("top", 1)),
+        exclude=tuple(raw.get("exclude") or ()),
+        margin=None if raw.get("margin") is None else float(raw["margin"]),
+        alpha=None if raw.get("alpha") is None else float(raw["alpha"]),
+        min_base=None if raw.get("min_base") is None else int(raw["min_base"]),
+        source=source,
+    )
+
+
+def load_findings(codebook: Codebook, registry: dict[str, Figure], populations: dict,
+                  folder: Path | None = None) -> Registry:
+    """Read ``_families.yaml`` and every finding file (name order) and check each finding."""
+    folder = folder or FINDINGS_DIR
+    head = yaml.safe_load((folder / "_families.yaml").read_text(encoding="utf-8")) or {}
+    families = {str(f["id"]): Family(str(f["id"]), str(f.get("title", "")),
+                                     str(f.get("note", "")))
+                for f in head.get("families") or []}
+    settings = Settings(**(head.get("settings") or {}))
+    findings: dict[str, Finding] = {}
+    for path in sorted(folder.glob("[!_]*.yaml")):
+        for raw in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("findings") or []:
+            try:
+                item = _finding(raw, path.name)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise FindingError(f"{path.name}: finding {raw.get('id')!r}: {exc}") from None
+            if item.id in findings:
+                raise FindingError(f"{path.name}: finding id {item.id!r} declared twice")
+            _check(item, families, codebook, registry, populations)
+            findings[item.id] = item
+    return Registry(families, findings, settings)
+
+
+def _check(f: Finding, families, codebook: Codebook, registry, populations) -> None:
+    where = f"{f.source}: {f.id}"
+    if f.family not in families:
+        raise FindingError(f"{where}: unknown family {f.family!r} (_families.yaml)")
+    if f.test not in TESTS:
+        raise FindingError(f"{where}: test must be one of {TESTS}, not {f.test!r}")
+    if f.direction not in DIRECTIONS:
+        raise FindingError(f"{where}: direction must be one of {DIRECTIONS}")
+    if f.population not in populations:
+        raise FindingError(f"{where}: unknown population {f.population!r}")
+    for name in [n for n in (f.x, f.y) if n] + list(f.filter):
+        if name not in codebook:
+            raise FindingError(f"{where}: variable {name!r} is not in the codebook")
+    if f.test in ("chi2", "spearman", "two_proportions", "two_means", "options") and not (f.x and f.y):
+        raise FindingError(f"{where}: test {f.test} needs x and y")
+    if f.test in ("two_proportions", "two_means", "options"):
+        con = f.contrast or {}
+        keys = codebook[f.x].keys
+        for side in ("a", "b"):
+            bad = [k for k in con.get(side) or [] if k not in keys]
+            if not con.get(side) or bad:
+                raise FindingError(f"{where}: contrast.{side} must list keys of {f.x} {bad}")
+    if f.test == "cells":
+        if len(f.cells) != 2:
+            raise FindingError(f"{where}: test cells needs two cells, a and b")
+        for c in f.cells:
+            _check_cell(where, c, registry, codebook)
+    if f.test == "ranking":
+        if f.figure not in registry:
+            raise FindingError(f"{where}: unknown figure {f.figure!r}")
+        fig = registry[f.figure]
+        if f.across == "groups":
+            if not fig.breakdown or f.category not in category_keys(fig, codebook):
+                raise FindingError(f"{where}: a ranking across groups needs a figure with a "
+                                   f"breakdown and one of its categories, not {f.category!r}")
+        elif f.group not in group_keys(fig, codebook):
+            raise FindingError(f"{where}: figure {f.figure} has no group {f.group!r}")
+
+
+def _check_cell(where: str, c: Cell, registry, codebook) -> None:
+    fig = registry.get(c.figure)
+    if fig is None:
+        raise FindingError(f"{where}: unknown figure {c.figure!r}")
+    if c.group not in group_keys(fig, codebook):
+        raise FindingError(f"{where}: figure {c.figure} has no group {c.group!r}")
+    if c.category not in category_keys(fig, codebook):
+        raise FindingError(f"{where}: figure {c.figure} has no category {c.category!r}")
+
+
+# ---------------------------------------------------------------------------- computing
+
+
+@dataclass
+class Context:
+    """What every test needs: the data, the declarations and the design."""
+
+    data: pd.DataFrame
+    codebook: Codebook
+    registry: dict[str, Figure]
+    populations: dict
+    settings: Settings
+    figures: pd.DataFrame | None = None      # the (suppressed) figure table, for rankings
+    deff: float = 1.0
+
+    def cluster(self, mask: np.ndarray) -> np.ndarray | None:
+        name = self.settings.cluster
+        if not name or name not in self.data.columns:
+            return None
+        col = self.data[name]
+        if col.isna().all():
+            return None
+        return col.to_numpy()[mask]
+
+
+def _mask(ctx: Context, f: Finding) -> np.ndarray:
+    mask = np.ones(len(ctx.data), dtype=bool)
+    for name, keys in {**ctx.populations[f.population], **f.filter}.items():
+        mask &= ctx.data[name].isin(keys).to_numpy(bool)
+    return mask
+
+
+def _codes(col: pd.Series) -> np.ndarray:
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        vals = col.cat.codes.to_numpy(dtype=float)
+        vals[vals < 0] = np.nan
+        return vals
+    return col.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _untestable(f: Finding, reason: str, n: int = 0, **extra) -> Result:
+    return Result(f, "not_testable", stats.NOT_TESTED, n, reason=reason, **extra)
+
+
+def _share(key: str, hit: np.ndarray) -> Estimate:
+    n = int(len(hit))
+    x = float(hit.sum())
+    low, high = stats.wilson(x, n) if n else (None, None)
+    return Estimate(key, x / n if n else None, low, high, n, x)
+
+
+def _mean(key: str, values: np.ndarray) -> Estimate:
+    n = int(len(values))
+    sd = float(values.std(ddof=1)) if n > 1 else None
+    low, high = stats.t_interval(float(values.sum()), n, sd)
+    return Estimate(key, float(values.mean()) if n else None, low, high, n,
+                    float(values.sum()), "mean")
+
+
+def _min_base(ctx: Context, f: Finding) -> int:
+    return f.min_base if f.min_base is not None else ctx.settings.min_base
+
+
+def compute(f: Finding, ctx: Context) -> Result:
+    """The finding's test on the data (verdict before multiplicity control: q = p)."""
+    return {"chi2": _chi2, "spearman": _spearman, "two_proportions": _two_proportions,
+            "two_means": _two_means, "cells": _cells, "ranking": _ranking,
+            "options": _options}[f.test](f, ctx)
+
+
+def _chi2(f: Finding, ctx: Context) -> Result:
+    mask = _mask(ctx, f) & ctx.data[f.x].notna().to_numpy(bool) & ctx.data[f.y].notna().to_numpy(bool)
+    x = ctx.data.loc[mask, f.x].astype("object").to_numpy()
+    y = ctx.data.loc[mask, f.y].astype("object").to_numpy()
+    n = int(mask.sum())
+    groups, counts = np.unique(x, return_counts=True)
+    big = groups[counts >= _min_base(ctx, f)]
+    if len(big) < 2 or len(np.unique(y)) < 2:
+        return _untestable(f, "fewer than two groups with enough answers", n)
+    keep = np.isin(x, big)
+    cluster = ctx.cluster(mask)
+    test = stats.chi2_independence(x[keep], y[keep], deff=ctx.deff,
+                                   cluster=None if cluster is None else cluster[keep])
+    return Result(f, _verdict(f, test, ctx), test, int(keep.sum()))
+
+
+def _spearman(f: Finding, ctx: Context) -> Result:
+    mask = _mask(ctx, f) & ctx.data[f.x].notna().to_numpy(bool) & ctx.data[f.y].notna().to_numpy(bool)
+    x = _codes(ctx.data.loc[mask, f.x])
+    y = _codes(ctx.data.loc[mask, f.y])
+    if f.reverse_x:
+        x = -x
+    n = int(mask.sum())
+    if n < _min_base(ctx, f):
+        return _untestable(f, "too few answers", n)
+    test = stats.spearman(x, y, deff=ctx.deff, cluster=ctx.cluster(mask))
+    if not test.finite:
+        return _untestable(f, "a variable without variation", n)
+    return Result(f, _verdict(f, test, ctx), test, n)
+
+
+def _hits(f: Finding, ctx: Context, mask: np.ndarray, category) -> tuple[np.ndarray, np.ndarray]:
+    """(answered, hit) over the data for y ∈ category (a multi question: the option ticked)."""
+    var = ctx.codebook[f.y]
+    cats = category if isinstance(category, list | tuple) else [category]
+    if var.kind == "multi":
+        ticks = ctx.data[var.columns].fillna(0).to_numpy(dtype=float) > 0
+        answered = mask & ticks.any(axis=1)
+        hit = np.zeros(len(ctx.data), dtype=bool)
+        for c in cats:
+            hit |= ticks[:, var.keys.index(c)]
+        return answered, answered & hit
+    col = ctx.data[f.y]
+    answered = mask & col.notna().to_numpy(bool)
+    return answered, answered & col.isin(cats).to_numpy(bool)
+
+
+def _groups(f: Finding, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    con = f.contrast or {}
+    x = ctx.data[f.x]
+    return x.isin(con["a"]).to_numpy(bool), x.isin(con["b"]).to_numpy(bool)
+
+
+def _two_proportions(f: Finding, ctx: Context) -> Result:
+    in_a, in_b = _groups(f, ctx)
+    answered, hit = _hits(f, ctx, _mask(ctx, f), f.contrast["category"])
+    a, b = answered & in_a, answered & in_b
+    est = {"a": _share("a", hit[a]), "b": _share("b", hit[b])}
+    return _two_groups(f, ctx, est, hit, a, b)
+
+
+def _two_groups(f: Finding, ctx: Context, est: dict[str, Estimate], hit, a, b) -> Result:
+    ea, eb = est["a"], est["b"]
+    n = ea.base + eb.base
+    if min(ea.base, eb.base) < _min_base(ctx, f):
+        return _untestable(f, "a group below the minimum base", n, estimates=est)
+    cluster = ctx.cluster(a | b)
+    if cluster is not None:
+        both = a | b
+        test = stats.cluster_two_proportions(hit[both].astype(float), a[both], b[both], cluster)
+    else:
+        test = stats.two_proportions(ea.numerator, ea.base, eb.numerator, eb.base, deff=ctx.deff)
+    return Result(f, _verdict(f, test, ctx), test, n, estimates=est)
+
+
+def _two_means(f: Finding, ctx: Context) -> Result:
+    in_a, in_b = _groups(f, ctx)
+    values = ctx.data[f.y].to_numpy(dtype=float, na_value=np.nan)
+    ok = _mask(ctx, f) & ~np.isnan(values)
+    est = {"a": _mean("a", values[ok & in_a]), "b": _mean("b", values[ok & in_b])}
+    return _mean_result(f, ctx, est, values[ok & in_a], values[ok & in_b])
+
+
+def _mean_result(f, ctx, est, va, vb) -> Result:
+    n = len(va) + len(vb)
+    if min(len(va), len(vb)) < _min_base(ctx, f):
+        return _untestable(f, "a group below the minimum base", n, estimates=est)
+    test = stats.welch(float(va.mean()), float(va.std(ddof=1)), len(va), float(vb.mean()),
+                       float(vb.std(ddof=1)), len(vb), deff=ctx.deff)
+    return Result(f, _verdict(f, test, ctx), test, n, estimates=est)
+
+
+def _cell(ctx: Context, c: Cell):
+    fig = ctx.registry[c.figure]
+    return fig, *cell_members(fig, ctx.data, ctx.codebook, ctx.populations, c.group,
+                              c.category)
+
+
+def _cells(f: Finding, ctx: Context) -> Result:
+    (fa, base_a, hit_a), (fb, base_b, hit_b) = (_cell(ctx, c) for c in f.cells)
+    mean = fa.statistic == "mean"
+    if mean:
+        est = {"a": _mean("a", hit_a[base_a]), "b": _mean("b", hit_b[base_b])}
+        if (base_a & base_b).any():
+            return _untestable(f, "means of the same respondents are not compared", 0,
+                               estimates=est)
+        return _mean_result(f, ctx, est, hit_a[base_a], hit_b[base_b])
+    est = {"a": _share("a", hit_a[base_a]), "b": _share("b", hit_b[base_b])}
+    overlap = base_a & base_b
+    if not overlap.any():
+        hit = np.where(base_a, hit_a, hit_b)
+        return _two_groups(f, ctx, est, hit, base_a, base_b)
+    # the same respondents answer both: paired test on those in both bases
+    n = int(overlap.sum())
+    if n < _min_base(ctx, f):
+        return _untestable(f, "too few answers", n, estimates=est)
+    test = stats.paired_proportions(hit_a[overlap], hit_b[overlap], deff=ctx.deff)
+    return Result(f, _verdict(f, test, ctx), test, n, estimates=est)
+
+
+def _ranking(f: Finding, ctx: Context) -> Result:
+    from lpj_report.format import quantize
+
+    fig = ctx.registry[f.figure]
+    rows = ctx.figures[ctx.figures["figure"] == f.figure] if ctx.figures is not None else None
+    if f.across == "groups":
+        keys = [g for g in group_keys(fig, ctx.codebook)[1:] if g not in f.exclude]
+        cells = [Cell(f.figure, g, f.category) for g in keys]
+    else:
+        keys = [c for c in category_keys(fig, ctx.codebook)
+                if c not in fig.combine and c not in f.exclude]
+        cells = [Cell(f.figure, f.group, c) for c in keys]
+    est: dict[str, Estimate] = {}
+    members: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key, c in zip(keys, cells, strict=True):
+        if rows is not None:   # withheld numbers (disclosure control) are never ranked
+            row = rows[(rows["group"] == c.group) & (rows["category"] == c.category)]
+            if not len(row) or bool(row.get("suppressed", pd.Series([False])).fillna(False).iloc[0]):
+                continue
+        _, base, hit = _cell(ctx, c)
+        if int(base.sum()) == 0:
+            continue
+        est[key] = _mean(key, hit[base]) if fig.statistic == "mean" else _share(key, hit[base])
+        members[key] = (base, hit)
+    big = [k for k in est if est[k].base >= _min_base(ctx, f)]
+    sign = 1 if f.direction != "negative" else -1
+    scale = 1 if fig.statistic == "mean" else 100
+    printed = {k: quantize(scale * est[k].value, fig.decimals) for k in big}
+    order = tuple(sorted(big, key=lambda k: (-sign * est[k].value, keys.index(k))))
+    if len(order) <= f.top:
+        return _untestable(f, "too few groups with enough answers", 0, estimates=est, order=order)
+    cut = printed[order[f.top - 1]]
+    top = tuple(k for k in order if sign * printed[k] >= sign * cut)
+    rest = [k for k in order if k not in top]
+    if not rest:
+        return _untestable(f, "every group ties", 0, estimates=est, order=order, top=top)
+    nxt = printed[rest[0]]
+    after = tuple(k for k in rest if printed[k] == nxt)
+    last, first = top[-1], rest[0]
+    (base_a, hit_a), (base_b, hit_b) = members[last], members[first]
+    ea, eb = est[last], est[first]
+    if fig.statistic == "mean":
+        test = stats.welch(ea.value, float(np.std(hit_a[base_a], ddof=1)), ea.base, eb.value,
+                           float(np.std(hit_b[base_b], ddof=1)), eb.base, deff=ctx.deff)
+    elif (base_a & base_b).any():
+        both = base_a & base_b
+        test = stats.paired_proportions(hit_a[both], hit_b[both], deff=ctx.deff)
+    else:
+        test = stats.two_proportions(ea.numerator, ea.base, eb.numerator, eb.base, deff=ctx.deff)
+    if sign < 0 and test.effect is not None:
+        test = replace(test, effect=-test.effect, low=-test.high, high=-test.low)
+    n = ea.base + eb.base
+    return Result(f, _verdict(f, test, ctx), test, n, estimates=est, order=order, top=top,
+                  after=after)
+
+
+def _options(f: Finding, ctx: Context) -> Result:
+    var = ctx.codebook[f.y]
+    in_a, in_b = _groups(f, ctx)
+    mask = _mask(ctx, f)
+    margin = f.margin if f.margin is not None else ctx.settings.margin
+    rows: list[dict[str, Any]] = []
+    for key in var.keys:
+        answered, hit = _hits(f, ctx, mask, key)
+        a, b = answered & in_a, answered & in_b
+        ea, eb = _share("a", hit[a]), _share("b", hit[b])
+        if min(ea.base, eb.base) < _min_base(ctx, f):
+            return _untestable(f, "a group below the minimum base", ea.base + eb.base)
+        diff = stats.two_proportions(ea.numerator, ea.base, eb.numerator, eb.base, deff=ctx.deff)
+        tost = stats.tost_proportions(ea.numerator, ea.base, eb.numerator, eb.base, margin)
+        rows.append({"key": key, "a": ea, "b": eb, "test": diff, "tost": tost})
+    q = stats.bh([r["test"].p for r in rows])
+    for r, qi in zip(rows, q, strict=True):
+        r["q"] = float(qi)
+    alpha = f.alpha or ctx.settings.alpha
+    n = rows[0]["a"].base + rows[0]["b"].base
+    worst = max(rows, key=lambda r: r["tost"].p)
+    equivalence = replace(worst["tost"], name="tost")
+    differing = [r for r in rows if r["q"] < alpha]
+    if differing:
+        verdict = "opposite"
+    elif equivalence.p < alpha:
+        verdict = "supported"
+    else:
+        verdict = "not_supported"
+    return Result(f, verdict, equivalence, n, options=tuple(rows))
+
+
+def _verdict(f: Finding, test: stats.Test, ctx: Context, q: float | None = None) -> str:
+    alpha = f.alpha or ctx.settings.alpha
+    p = test.p if q is None else q
+    if not test.finite:
+        return "not_testable"
+    if p >= alpha:
+        return "not_supported"
+    if f.test == "ranking" or f.direction != "any":
+        effect = test.effect or 0.0
+        want = -1 if f.direction == "negative" and f.test != "ranking" else 1
+        return "supported" if effect * want > 0 else "opposite"
+    return "supported"
+
+
+# ---------------------------------------------------------------------------- all findings
+
+
+def evaluate(reg: Registry, ctx: Context) -> dict[str, Result]:
+    """Every finding computed and decided, with BH within each family: the verdict of a
+    tested finding is taken at its q. ``options`` findings are corrected over their options
+    and enter their family with the TOST p (the family adjusts it again)."""
+    raw = {fid: compute(f, ctx) for fid, f in reg.findings.items()}
+    out: dict[str, Result] = dict(raw)
+    for fam in reg.families:
+        ids = [fid for fid, r in raw.items() if r.finding.family == fam and r.tested]
+        if not ids:
+            continue
+        q = stats.bh([raw[i].test.p for i in ids])
+        for fid, qi in zip(ids, q, strict=True):
+            r = raw[fid]
+            verdict = r.verdict if r.finding.test == "options" else _verdict(
+                r.finding, r.test, ctx, float(qi))
+            if r.finding.test == "options" and r.verdict == "supported" and qi >= (
+                    r.finding.alpha or ctx.settings.alpha):
+                verdict = "not_supported"
+            out[fid] = replace(r, q=float(qi), verdict=verdict)
+    return out
+
+
+def sensitivity(reg: Registry, ctx: Context, deff: float) -> dict[str, Result]:
+    """The findings again with every statistic deflated by a design effect (χ²/deff, z and
+    t by √deff): what a clustered sample of that design effect would leave standing."""
+    return evaluate(reg, replace(ctx, deff=deff))
+
+
+def changed_by_design(base: dict[str, Result], other: dict[str, Result]) -> list[str]:
+    """Ids of findings whose verdict differs between two evaluations, in declaration order."""
+    return [fid for fid, r in base.items() if other[fid].verdict != r.verdict]
