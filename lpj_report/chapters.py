@@ -52,6 +52,8 @@ FENCES = ("figure", "table", "list", "items", "highlight", "figure_index", "clai
 BRANCH_END = ("name:when", "name:otherwise", "name:endfinding")
 _SPACE = re.compile(r"[ \t\r\n]+")      # never \s: it would eat the no-break spaces
 _ATTR = re.compile(r'([a-z_]+)="([^"]*)"')
+#: A number and its unit stay on one line, also where an author typed a plain space.
+_UNIT = re.compile(r"(\d) (%|procentpoint\b|år\b)")
 
 
 class ChapterError(ValueError):
@@ -189,7 +191,7 @@ def segments(text: str, kind: str = "") -> list[dict[str, str]]:
         pos = m.end()
     pieces.append((text[pos:], tuple(stack)))
     for piece, ids in pieces:
-        piece = _SPACE.sub(" ", piece)
+        piece = _UNIT.sub("\\1\u00a0\\2", _SPACE.sub(" ", piece))
         if not piece:
             continue
         findings = " ".join(dict.fromkeys(ids))
@@ -372,6 +374,11 @@ def _close(section: dict, box: dict | None, where: str) -> None:
             section["key_points_title"] = box["title"]
     elif name == "metode":
         _text_block(section)["paragraphs"].extend(box["paragraphs"])
+        if box["items"]:
+            for item in box["items"]:
+                for seg in item:
+                    seg["kind"] = seg["kind"] or "metode"
+            section["blocks"].append({"type": "list", "heading": "", "items": box["items"]})
     else:
         block = {"type": "factbox", "title": box.get("title", ""),
                  "paragraphs": box["paragraphs"], "items": box["items"]}

@@ -19,6 +19,9 @@ from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure, category_keys, group_keys
 
 ALL_LABEL = "Alle"
+#: The total row of a figure whose population is narrowed by a filter (e.g. the seven types of
+#: workplace): its base differs from the whole population's, so it is labelled apart.
+ALL_FILTERED_LABEL = "Alle i figuren"
 SUPPRESSED = "◊"   # a number withheld by disclosure control: data/disclosure.yaml's mark
 POPULATION_LABELS = {
     "alle": "alle svarpersoner",
@@ -46,6 +49,7 @@ class Value:
     shown: bool = True
     decimals: int = 0
     ci: str = ""            # the 95 % interval as printed, "19,3–23,6 %" ("" when none)
+    ci_half: float | None = None   # half its width, in the row's unit (None when none)
 
     @property
     def with_ci(self) -> str:
@@ -56,6 +60,12 @@ class Value:
     def printed(self):
         """The value as printed (rounded half up), for comparisons that must agree with the text."""
         return None if self.value is None else fmt.quantize(self.value, self.decimals)
+
+
+def ci_decimals(unit: str, decimals: int) -> int:
+    """Decimals of a printed interval: as the estimate, but at least one for means (an
+    interval of whole years would hide its width)."""
+    return max(decimals, 1) if unit == "years" else decimals
 
 
 @dataclass
@@ -166,7 +176,9 @@ def _label(codebook: Codebook, fig: Figure, key: str) -> str:
 
 
 def _group_label(codebook: Codebook, fig: Figure, key: str) -> str:
-    return ALL_LABEL if key == ALL else codebook[fig.breakdown].label_of(key)
+    if key == ALL:
+        return ALL_FILTERED_LABEL if fig.filter else ALL_LABEL
+    return codebook[fig.breakdown].label_of(key)
 
 
 def figure_view(fig: Figure, rows: pd.DataFrame, codebook: Codebook) -> FigureView:
@@ -182,14 +194,15 @@ def figure_view(fig: Figure, rows: pd.DataFrame, codebook: Codebook) -> FigureVi
         number = fmt.number(value, r.decimals) if shown and r.unit != "count" else text
         base = 0 if pd.isna(r.base) else int(r.base)
         low, high = getattr(r, "ci_low", None), getattr(r, "ci_high", None)
-        ci = (fmt.interval(float(low), float(high), r.unit, r.decimals)
+        ci = (fmt.interval(float(low), float(high), r.unit, ci_decimals(r.unit, r.decimals))
               if shown and low is not None and not pd.isna(low) and not pd.isna(high) else "")
         cell[r.group][r.category] = Value(
             group=r.group, category=r.category, group_label=_group_label(codebook, fig, r.group),
             label=_label(codebook, fig, r.category), value=value if shown else None, text=text,
             number=number, numerator=0.0 if pd.isna(r.numerator) else float(r.numerator),
             base=base, base_text="n = " + (SUPPRESSED if hidden else fmt.count(base)),
-            shown=shown, decimals=int(r.decimals), ci=ci)
+            shown=shown, decimals=int(r.decimals), ci=ci,
+            ci_half=(float(high) - float(low)) / 2 if ci else None)
     view = FigureView(
         id=fig.id, title=fig.title, population=POPULATION_LABELS.get(fig.population, fig.population),
         unit=str(rows["unit"].iloc[0]) if len(rows) else "pct", decimals=fig.decimals,
@@ -292,11 +305,12 @@ def highlight(view: FigureView, fig: Figure) -> str:
 
 def table_of(view: FigureView, categories: list[str] | None = None,
              transpose: bool = False, base_label: str = "Antal svar",
-             labels: dict[str, str] | None = None) -> dict[str, Any]:
+             labels: dict[str, str] | None = None, ci: bool = False) -> dict[str, Any]:
     """The chart's numbers as a table: groups in rows, categories in columns, base n last.
 
     ``categories`` picks and orders the columns; ``transpose`` puts the categories in rows and
-    the groups in columns (for tables with many categories), with the base n as the last row.
+    the groups in columns (for tables with many categories), with the base n as the last row;
+    ``ci`` adds each number's 95 % interval in brackets ("21 % [19–24 %]").
     """
     groups = [ALL, *_shown_groups(view, withheld=True)] if len(view.groups) > 1 else [ALL]
     labels = {**dict(view.categories), **(labels or {})}
@@ -305,7 +319,7 @@ def table_of(view: FigureView, categories: list[str] | None = None,
     if transpose:
         shown = [g for g in groups if g != ALL] + [ALL] if len(groups) > 1 else groups
         columns = ["", *[group_labels[g] for g in shown]]
-        rows = [[labels[c], *[view.cell[g][c].text for g in shown]] for c in cats]
+        rows = [[labels[c], *[_with_previous(view, g, c, ci) for g in shown]] for c in cats]
         rows.append([base_label, *[fmt.count(next(iter(view.cell[g].values())).base)
                                    for g in shown]])
         return {"columns": columns, "rows": rows}
@@ -314,15 +328,16 @@ def table_of(view: FigureView, categories: list[str] | None = None,
     for g in groups:
         cells = view.cell[g]
         first = next(iter(cells.values()))
-        rows.append([group_labels[g], *[_with_previous(view, g, c) for c in cats],
+        rows.append([group_labels[g], *[_with_previous(view, g, c, ci) for c in cats],
                      fmt.count(first.base)])
     return {"columns": columns, "rows": rows}
 
 
-def _with_previous(view: FigureView, group: str, category: str) -> str:
-    """A cell's text, with the predecessor wave's value in parentheses (and ▲/▼ when the change
-    is significant) when the wave has a predecessor."""
-    text = view.cell[group][category].text
+def _with_previous(view: FigureView, group: str, category: str, ci: bool = False) -> str:
+    """A cell's text (with its interval in brackets when ``ci``), and the predecessor wave's
+    value in parentheses (▲/▼ when the change is significant) when the wave has one."""
+    value = view.cell[group][category]
+    text = f"{value.text} [{value.ci}]" if ci and value.ci else value.text
     prev = view.previous.get(group, {}).get(category)
     if prev is None:
         return text
@@ -330,18 +345,18 @@ def _with_previous(view: FigureView, group: str, category: str) -> str:
 
 
 def alt_text(view: FigureView, options: dict[str, Any] | None = None) -> str:
-    """A sentence describing the chart's main message, from the values."""
+    """What the chart shows, value by value in the chart's order — a description of the
+    picture, not a finding (the text states those, from their tests)."""
     options = options or {}
     if len(view.groups) > 1 and _shown_groups(view):
         key = options.get("category") or (options.get("categories") or [view.categories[0][0]])[0]
         order = view.groups_by(key)
         if order:
-            top, low = order[0], order[-1]
-            return (f"{view.title}. Andelen '{top.label.lower()}' er højest for "
-                    f"{top.group_label.lower()} ({top.text}) og lavest for "
-                    f"{low.group_label.lower()} ({low.text}).")
+            parts = [f"{v.group_label.lower()} {v.text}" for v in order]
+            return (f"{view.title}. Andelen '{order[0].label.lower()}': "
+                    + fmt.join_words(parts) + ".")
     order = view.ranked_categories.get(ALL) or []
     if order:
-        parts = [f"{v.label.lower()} {v.text}" for v in order[:5]]
+        parts = [f"{v.label.lower()} {v.text}" for v in order]
         return f"{view.title}: " + fmt.join_words(parts) + "."
     return view.title

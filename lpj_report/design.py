@@ -48,7 +48,7 @@ def design_facts(build) -> dict[str, Any]:
         other = evaluate(project.findings, _deflated(ctx, deff))
         ids = changed_by_design(base, other)
         changes.append({
-            "deff": fmt.number(deff, 1),
+            "deff": fmt.number(deff, 0 if float(deff).is_integer() else 1),
             "count": fmt.count(len(ids)),
             "any": bool(ids),
             "statements": [base[i].finding.statement for i in ids],

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lpj_report import format as fmt
-from lpj_report.content import FigureView, Value
+from lpj_report.content import FigureView, Value, ci_decimals
 from lpj_report.findings import Estimate, Registry, Result
 
 TEST_NAMES = {
@@ -99,7 +99,8 @@ def _estimate(e: Estimate | None, unit: str, decimals: int) -> EstimateView | No
         return None
     scale = 100.0 if unit == "pct" else 1.0
     text = fmt.unit_value(scale * e.value, unit, decimals)
-    ci = "" if e.low is None else fmt.interval(scale * e.low, scale * e.high, unit, decimals)
+    ci = "" if e.low is None else fmt.interval(scale * e.low, scale * e.high, unit,
+                                               ci_decimals(unit, decimals))
     return EstimateView(text, ci, fmt.count(e.base),
                         f"{text} (95{fmt.NBSP}%-KI {ci})" if ci else text,
                         f"{text}, 95{fmt.NBSP}%-KI {ci}" if ci else text)

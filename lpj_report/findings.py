@@ -72,6 +72,7 @@ class Settings:
     min_base: int = 20          # smallest group a test compares
     margin: float = 0.10        # equivalence margin of an ``options`` finding (fraction)
     cluster: str | None = None  # codebook variable holding a cluster id, when present
+    response_rate_floor: float = 60.0   # a role's response rate below this is called low
 
 
 @dataclass(frozen=True)

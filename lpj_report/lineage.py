@@ -5,7 +5,8 @@ Every sentence of the report that compares, ranks, quantifies a relation or conc
 from a ``{% finding %}`` block (:mod:`lpj_report.chapters`) and so carry the finding's id
 (``data-finding`` in the HTML). :func:`unsupported` reads a rendered HTML file and returns the
 sentences of running text (paragraphs and list items) that contain one of :data:`WORDS` outside
-any finding and outside method text (``data-kind="metode"``). Category labels and question
+any finding and outside method text (``data-kind="metode"``) and the source notes under
+figures and tables (``p.note``). Category labels and question
 wordings (``i mindre grad``, ``Mere tid til de samme opgaver``) are facts of the questionnaire,
 not comparisons: they are removed before the words are looked for.
 
@@ -56,6 +57,8 @@ class _Reader(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "p" and "note" in (a.get("class") or "").split():
+            a["data-kind"] = "note"     # a figure's or table's source and method note
         if tag in _TEXT_TAGS:
             self.depth += 1
             if self.depth == 1:

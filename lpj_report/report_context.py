@@ -89,11 +89,23 @@ def figure_index(block: dict, views: dict[str, FigureView], registry: dict,
             statistic += " fordelt på " + _phrase("variabel", fig.breakdown,
                                                   lcfirst(codebook[fig.breakdown].label))
         base = fmt.count(views[fid].base_n) if fid in views else "–"
-        rows.append([fig.title, fid, _population_text(fig, codebook), statistic, base])
+        rows.append([fig.title, fid, _population_text(fig, codebook), statistic, base,
+                     _margin(views.get(fid))])
     if not rows:
         raise TemplateError(f"{where}: no figures for sections {sections}")
     return _table_block(block, "Figuroversigt",
-                        ["Figur", "Id", "Hvem tælles", "Statistik", "Antal svar"], rows)
+                        ["Figur", "Id", "Hvem tælles", "Statistik", "Antal svar", "Usikkerhed"],
+                        rows)
+
+
+def _margin(view: FigureView | None) -> str:
+    """The widest 95 % interval of a figure's total row as ±half-width ("±2,6 pct.point")."""
+    halves = [v.ci_half for v in view.alle.values() if v.ci_half is not None] if view else []
+    if not halves:
+        return "–"
+    if view.unit == "years":
+        return "±" + fmt.years(max(halves), 1)
+    return "±" + fmt.number(max(halves), 1) + fmt.NBSP + "pct.point"
 
 
 #: How a claim of the publication fares, by (expected verdict, verdict): "ikke modsagt" for a
@@ -129,14 +141,14 @@ def claims_table(block: dict, variables: dict[str, Any], where: str) -> dict:
                          "I data"], rows)
 
 
-def findings_table(block: dict, variables: dict[str, Any], where: str) -> dict:
+def findings_table(block: dict, variables: dict[str, Any], where: str) -> dict | None:
     """A table block with every finding of one family (``family:``) or all: what is tested,
     the test, n, p, the corrected p (Benjamini–Hochberg within the family) and the verdict."""
     fam = block.get("family")
     rows = [[r.statement, r.test, r.n, _p_cell(r.p), _p_cell(r.q), r.verdict_text]
             for r in variables["R"].values() if not fam or r.family == fam]
     if not rows:
-        raise TemplateError(f"{where}: no findings in family {fam!r}")
+        return None     # a family without findings in this build: no table
     return _table_block(block, "Resultater og test",
                         ["Det testede", "Test", "Antal svar", "p", "Korrigeret p", "Resultat"],
                         rows)
@@ -238,12 +250,14 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
     options = {k: raw[k] for k in CHART_OPTIONS if k in raw}
     table_options = {arg: raw[k] for k, arg in TABLE_OPTIONS.items() if k in raw}
     try:
-        table = table_of(view, **table_options)
+        table = table_of(view, **table_options, ci=raw["type"] == "figure")
     except KeyError as err:
         raise TemplateError(f"{where}: figure {fid} has no category {err}") from None
     block = {"type": raw["type"], "title": raw.get("title") or view.title,
              "table": table, "note": raw.get("note", "")}
     block["note"] = block["note"] or f"Kilde: {view.population}, {view.base}. Figur-id: {fid}."
+    if raw["type"] == "figure" and any("[" in cell for row in table["rows"] for cell in row):
+        block["note"] += f" I tabellen: 95{fmt.NBSP}%-konfidensinterval i [ ]."
     if any(SUPPRESSED in cell for row in table["rows"] for cell in row):
         block["note"] += (f" {SUPPRESSED}: tallet vises ikke, fordi det bygger på for få svar "
                           "eller ville kunne regnes ud fra et sådant tal.")
@@ -336,7 +350,9 @@ def section(path: Path, env, variables: dict[str, Any], views: dict[str, FigureV
                 for t in ranked_items(items_spec, views, variables, f"{where}: blocks[{i}]")]
             blocks.append(spec)
             continue
-        blocks.append(_block(spec, views, registry, variables, f"{where}: blocks[{i}]"))
+        block = _block(spec, views, registry, variables, f"{where}: blocks[{i}]")
+        if block is not None:
+            blocks.append(block)
     out = {k: v for k, v in raw.items() if k not in ("kind", "when")}
     for key in ("id", "label", "title", "key_points_title"):
         if key in out:
@@ -425,6 +441,19 @@ def build_context(build, *, created: str, build_date: str, code_version: str | N
     return context
 
 
+def published_rates_hold(build) -> bool:
+    """True when the wave has printed response rates (its published targets on figure
+    ``intro.svarprocent``) and every one is reproduced by the data in hand."""
+    from lpj_report.verify import check_numbers
+
+    published = build.project.published(int(build.wave.year))
+    targets = [t for t in published.numbers if t.figure == "intro.svarprocent"]
+    if not targets:
+        return False
+    subset = type(published)(published.year, targets, [], [])
+    return all(c.holds for c in check_numbers(subset, build.figures, set()))
+
+
 def wave_facts(build) -> dict[str, Any]:
     """Survey facts for the text: sent, returned and rates per role, the municipalities."""
     meta = build.wave.meta
@@ -432,7 +461,16 @@ def wave_facts(build) -> dict[str, Any]:
     codebook = build.project.codebook
     kommune = codebook["kommune"]
     present = [k for k in kommune.keys if (build.data["kommune"] == k).any()]
+    floor = build.project.findings.settings.response_rate_floor
+    returned = build.data["rolle"].astype("object").value_counts()
+    rates = {role: 100 * int(returned.get(role, 0)) / n for role, n in sent.items() if n}
     return {
+        "rate_floor": fmt.percent(floor, 0),
+        "low_rate_roles": (low := [r for r in codebook["rolle"].keys
+                                   if r in rates and rates[r] < floor]),
+        "low_rate_text": fmt.join_words([_phrase("rolle_flertal", r, r) for r in low])
+        if low else "",
+        "published_rates_hold": published_rates_hold(build),
         "year": str(build.wave.year),
         "status": build.wave.status,
         "reconstruction": build.wave.status == "reconstruction",
