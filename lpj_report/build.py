@@ -46,6 +46,8 @@ def build_report(args: argparse.Namespace) -> int:
     from lpj_report import format as fmt
     from lpj_report import render
     from lpj_report.cli import build_meta
+    from lpj_report.finding_views import findings_rows
+    from lpj_report.lineage import sentences
     from lpj_report.output import figures_csv, figures_json, write_atomic
     from lpj_report.pipeline import Build, Project
     from lpj_report.report_context import build_context
@@ -76,19 +78,19 @@ def build_report(args: argparse.Namespace) -> int:
     try:
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("figurer", total=2 + len(formats))
-            write_atomic(work / "figures.json", figures_json(build.figures, project.figures,
-                                                             build_meta(build)))
             write_atomic(work / "figures.csv", figures_csv(build.figures))
             bar.advance(task)
             bar.update(task, description="tekst og diagrammer")
             context = build_context(build, created=date.isoformat(),
                                     build_date=fmt.date_long(date))
             bar.advance(task)
-            html = None
+            html = render.render_html(context, work, name=NAME)
+            write_atomic(work / "figures.json", figures_json(
+                build.figures, project.figures, build_meta(build),
+                findings=findings_rows(build.findings, project.findings),
+                lineage=sentences(html.read_text(encoding="utf-8"))))
             for kind in formats:
                 bar.update(task, description=kind.upper())
-                if html is None:
-                    html = render.render_html(context, work, name=NAME)
                 if kind == "pdf":
                     render.render_pdf(html, work / f"{NAME}.pdf")
                 elif kind == "docx":

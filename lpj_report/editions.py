@@ -39,6 +39,7 @@ import time
 import traceback
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ NAME = "laering-paa-jobbet"
 TOTAL_LABEL = "Alle kommuner"
 ALPHA = 0.05
 _KEY = re.compile(r"^[a-z0-9_]+$")
-WORDS = {"over": "højere end", "under": "lavere end", "niveau": "på niveau med", "": ""}
+WORDS_FILE = EDITIONS_DIR / "_ord.yaml"
 
 
 class EditionError(ValueError):
@@ -235,7 +236,7 @@ def edition_rows(cube: Cube, key: str) -> pd.DataFrame:
         q = bh(mine.loc[tested, "p_value"].to_numpy(float))
         mine.loc[tested, "q_value"] = q
         mine.loc[tested, "significant"] = q < ALPHA
-    direction = np.where(~tested, "", np.where(~mine["significant"].astype(bool), "niveau",
+    direction = np.where(~tested, "", np.where(~mine["significant"].astype(bool), "uncertain",
                                                np.where(mine["diff"].astype(float) > 0,
                                                         "over", "under")))
     mine["direction"] = direction
@@ -270,12 +271,14 @@ class Cmp:
     n_k: str
     n_t: str
     diff: str
-    direction: str          # over | under | niveau | '' (not tested)
-    word: str               # højere end | lavere end | på niveau med | ''
+    direction: str          # over | under (significant) | uncertain (not) | '' (not tested)
+    word: str               # the comparison with all municipalities, worded (templates/editions/_ord.yaml)
     significant: bool
     tested: bool
     p: str
     q: str
+    k_ci: str = ""          # the municipality's 95 % interval as printed
+    lineage: str = ""       # the comparison's id in the lineage: kommune.<figure>.<group>.<category>
     k_value: float | None = field(default=None, compare=False, repr=False)
     t_value: float | None = field(default=None, compare=False, repr=False)
     unit: str = "pct"
@@ -313,7 +316,7 @@ class EFigure:
 def _p_text(p) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)) or pd.isna(p):
         return ""
-    return "p < 0,001" if p < 0.001 else "p = " + fmt.number(float(p), 3)
+    return fmt.p_value(float(p))
 
 
 def _value(v, unit: str, decimals: int, mark: str) -> str:
@@ -331,6 +334,40 @@ def _diff_text(d, unit: str, decimals: int) -> str:
     if fmt.quantize(float(d), max(decimals, 1)) > 0:
         text = "+" + text
     return text + (fmt.NBSP + "år" if unit == "years" else "")
+
+
+@cache
+def _words() -> dict[str, Any]:
+    return yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+
+
+def comparison_word(direction: str, unit: str) -> str:
+    """How the municipality compares with all municipalities, from its BH-corrected test:
+    ``templates/editions/_ord.yaml`` (a difference without evidence is never "at level")."""
+    if not direction:
+        return ""
+    kind = "mean" if unit == "years" else "pct"
+    key = direction if direction == "uncertain" else f"{direction}_{kind}"
+    return str(_words()["sammenligning"][key])
+
+
+def _ci_text(r: dict, unit: str, decimals: int) -> str:
+    from lpj_report.content import ci_decimals
+
+    low, high = r.get("ci_low"), r.get("ci_high")
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return fmt.interval(float(low), float(high), unit, ci_decimals(unit, decimals))
+
+
+def vs_all(c: Cmp) -> str:
+    """The comparison of one number with all municipalities, as a phrase carrying its test in
+    the lineage: "sikkert flere end i alle kommuner under ét (40 %; korrigeret p = 0,012)"."""
+    from lpj_report.chapters import CLOSE, OPEN, SEP
+
+    if not c.word:
+        return ""
+    return f"{OPEN}{c.lineage}{SEP}{c.word} ({c.t}; korrigeret {c.q}){CLOSE}"
 
 
 def edition_views(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, EFigure]:
@@ -366,8 +403,10 @@ def edition_views(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, EFigure
                 n_k=mark if r["suppressed"] else fmt.count(int(r["base"])),
                 n_t=mark if t["suppressed"] else fmt.count(int(t["base"])),
                 diff=_diff_text(r["diff"], unit, dec), direction=direction,
-                word=WORDS.get(direction, ""), significant=bool(r["significant"]),
+                word=comparison_word(direction, unit), significant=bool(r["significant"]),
                 tested=tested, p=_p_text(r["p_value"]), q=_p_text(r["q_value"]),
+                k_ci=_ci_text(r, unit, dec) if k_shown else "",
+                lineage=f"kommune.{fig.id}.{r['group']}.{r['category']}",
                 k_value=None if not k_shown else float(r["value"]),
                 t_value=None if not t_shown else float(t["value"]), unit=unit, decimals=dec)
         views[fig.id] = EFigure(
@@ -496,7 +535,8 @@ def kommune_facts(cube: Cube, key: str, rows: pd.DataFrame) -> dict[str, Any]:
     suppressed = mine_rows[mine_rows["suppressed"].astype(bool)]
     return {
         "key": key,
-        "navn": cb["kommune"].label_of(key),
+        "navn": (navn := cb["kommune"].label_of(key)),
+        "navn_gen": navn + ("'" if navn[-1:].lower() in "sxz" else "s"),
         "svar": fmt.count(int(mine.sum())),
         "svar_alle": fmt.count(len(data)),
         "andel": fmt.percent(100 * float(mine.mean()), 0),
@@ -510,7 +550,14 @@ def kommune_facts(cube: Cube, key: str, rows: pd.DataFrame) -> dict[str, Any]:
 def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
                     build_date: str) -> dict:
     """The report context (docs/report-context.md) of one municipality's edition."""
-    from lpj_report.report_context import git_version, section, wave_facts
+    from lpj_report.chapters import read_source
+    from lpj_report.report_context import (
+        chapter_environment,
+        chapter_sources,
+        git_version,
+        section,
+        wave_facts,
+    )
     from lpj_report.wave import sha256
 
     build = cube.build
@@ -523,14 +570,17 @@ def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
         "S": {"min_base": fmt.count(cube.config.min_base), "mark": cube.config.mark,
               "alpha": fmt.percent(100 * ALPHA, 0)},
     }
+    env = chapter_environment(build)
+    env.globals["vs_all"] = vs_all
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in sorted(EDITIONS_DIR.glob("[!_]*.yaml")):
-        kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kind", "chapter")
-        sec = section(path, variables, {}, cube.project.registry)
+    for path in chapter_sources(EDITIONS_DIR):
+        sec = section(path, env, variables, {}, cube.project.registry)
+        if sec is None:
+            continue
         sec["blocks"] = [
             edition_block(b, views, facts["navn"], cube, f"{path.name}: blocks[{i}]")
             if "edition_figure" in b else b for i, b in enumerate(sec["blocks"])]
-        parts[kind].append(sec)
+        parts[read_source(path).kind].append(sec)
     meta = {
         "title": f"Læring på jobbet – {facts['navn']}",
         "subtitle": f"Kommuneudgave {build.wave.year}",

@@ -6,7 +6,7 @@ from a ``{% finding %}`` block (:mod:`lpj_report.chapters`) and so carry the fin
 (``data-finding`` in the HTML). :func:`unsupported` reads a rendered HTML file and returns the
 sentences of running text (paragraphs and list items) that contain one of :data:`WORDS` outside
 any finding and outside method text (``data-kind="metode"``) and the source notes under
-figures and tables (``p.note``). Category labels and question
+figures and tables (``p.note``); contents lists (``<nav>``) are headings, not sentences. Category labels and question
 wordings (``i mindre grad``, ``Mere tid til de samme opgaver``) are facts of the questionnaire,
 not comparisons: they are removed before the words are looked for.
 
@@ -53,16 +53,24 @@ class _Reader(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, str, str]] = []   # (tag, findings, kind)
         self.depth = 0                                  # inside p/li
+        self.nav = 0                                    # inside <nav> (contents lists)
         self.blocks: list[list[tuple[str, str, str]]] = []
+        self.sections: list[str] = []                   # the section id of each block
+        self.section = ""
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "p" and "note" in (a.get("class") or "").split():
             a["data-kind"] = "note"     # a figure's or table's source and method note
-        if tag in _TEXT_TAGS:
+        if tag == "nav":
+            self.nav += 1
+        if tag == "section" and a.get("id"):
+            self.section = a["id"]
+        if tag in _TEXT_TAGS and not self.nav:
             self.depth += 1
             if self.depth == 1:
                 self.blocks.append([])
+                self.sections.append(self.section)
         parent = self.stack[-1] if self.stack else ("", "", "")
         findings = " ".join(x for x in (parent[1], a.get("data-finding") or "") if x).strip()
         kind = a.get("data-kind") or parent[2]
@@ -74,7 +82,9 @@ class _Reader(HTMLParser):
             top = self.stack.pop()[0]
             if top == tag:
                 break
-        if tag in _TEXT_TAGS and self.depth:
+        if tag == "nav" and self.nav:
+            self.nav -= 1
+        if tag in _TEXT_TAGS and self.depth and not self.nav:
             self.depth -= 1
 
     def handle_data(self, data):
@@ -84,9 +94,13 @@ class _Reader(HTMLParser):
 
 
 def _runs(html: str) -> list[list[tuple[str, str, str]]]:
+    return _read(html).blocks
+
+
+def _read(html: str) -> _Reader:
     reader = _Reader()
     reader.feed(html)
-    return reader.blocks
+    return reader
 
 
 def _strip_labels(text: str, labels: list[str]) -> str:
@@ -116,10 +130,11 @@ def unsupported(html: str, labels: list[str] | None = None) -> list[tuple[str, s
 
 
 def sentences(html: str) -> list[dict[str, str]]:
-    """Every run of running text that carries findings: ``{text, findings}`` in reading
-    order (one entry per finding block's sentence or sentences)."""
+    """Every run of running text that carries findings: ``{section, text, findings}`` in
+    reading order (one entry per finding block's sentence or sentences)."""
     out = []
-    for block in _runs(html):
+    reader = _read(html)
+    for block, section in zip(reader.blocks, reader.sections, strict=True):
         current: dict[str, str] | None = None
         for text, findings, _ in block:
             if not findings:
@@ -128,7 +143,7 @@ def sentences(html: str) -> list[dict[str, str]]:
             if current is not None and current["findings"] == findings:
                 current["text"] += text
             else:
-                current = {"text": text, "findings": findings}
+                current = {"section": section, "text": text, "findings": findings}
                 out.append(current)
     for item in out:
         item["text"] = " ".join(item["text"].split())

@@ -48,10 +48,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def figures_json(rows: pd.DataFrame, figures: list[Figure], meta: dict[str, Any]) -> bytes:
-    """``figures.json``: build metadata, the figure declarations and one object per number."""
+def figures_json(rows: pd.DataFrame, figures: list[Figure], meta: dict[str, Any],
+                 findings: list[dict[str, Any]] | None = None,
+                 lineage: list[dict[str, str]] | None = None) -> bytes:
+    """``figures.json``: build metadata, the figure declarations, one object per number, and
+    when given every finding's test and verdict (``findings``) and every sentence of the text
+    that states one, with its finding ids (``lineage``)."""
     records = [{k: _clean(v) for k, v in rec.items()} for rec in rows.to_dict(orient="records")]
     doc = {"meta": meta, "figures": [figure_meta(f) for f in figures], "rows": records}
+    if findings is not None:
+        doc["findings"] = findings
+    if lineage is not None:
+        doc["lineage"] = lineage
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 

@@ -312,6 +312,8 @@ def _block(spec: dict, views: dict[str, FigureView], registry: dict,
     if kind is None:
         return spec
     options = {k: v for k, v in spec.items() if k != "fence"}
+    if kind in ("figure", "table") and "edition_figure" in options:
+        return {"type": kind, **options}    # built by lpj_report.editions.edition_block
     if kind in ("figure", "table") and "figure" in options:
         return _figure_block({"type": kind, **options}, views, registry, where)
     if kind == "table":
