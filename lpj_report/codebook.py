@@ -48,6 +48,7 @@ class Variable:
     derived: bool = False
     inputs: tuple[str, ...] = ()
     rule: str = ""
+    optional: bool = False      # a data file may leave the column out (e.g. a cluster id)
 
     @property
     def keys(self) -> list[str]:
@@ -143,6 +144,7 @@ def _parse_variable(raw: dict, *, derived: bool, source: Path) -> Variable:
         derived=derived,
         inputs=tuple(raw.get("inputs") or ()),
         rule=str(raw.get("rule", "")),
+        optional=bool(raw.get("optional", False)),
     )
 
 

@@ -242,7 +242,11 @@ def _filters() -> dict[str, Any]:
     return {**fmt.FILTERS, "lcfirst": lcfirst, "ucfirst": ucfirst}
 
 
-def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where: str) -> dict:
+EMPTY_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+
+
+def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where: str,
+                  charts: bool = True) -> dict:
     fid = raw["figure"]
     if fid not in views:
         raise TemplateError(f"{where}: unknown figure {fid!r}")
@@ -263,7 +267,7 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
                           "eller ville kunne regnes ud fra et sådant tal.")
     if raw["type"] == "figure":
         try:
-            svg = chart_svg(view, fig, options)
+            svg = chart_svg(view, fig, options) if charts else EMPTY_SVG
         except (KeyError, ValueError) as err:
             raise TemplateError(f"{where}: figure {fid}: {err}") from None
         if svg is None:
@@ -315,7 +319,8 @@ def _block(spec: dict, views: dict[str, FigureView], registry: dict,
     if kind in ("figure", "table") and "edition_figure" in options:
         return {"type": kind, **options}    # built by lpj_report.editions.edition_block
     if kind in ("figure", "table") and "figure" in options:
-        return _figure_block({"type": kind, **options}, views, registry, where)
+        return _figure_block({"type": kind, **options}, views, registry, where,
+                             charts=variables.get("_charts", True))
     if kind == "table":
         return {"type": "table", **options}
     if kind == "list":
@@ -398,8 +403,9 @@ def git_version() -> str:
 
 
 def build_context(build, *, created: str, build_date: str, code_version: str | None = None,
-                  extra: dict[str, Any] | None = None) -> dict:
-    """The whole report context for one build (see docs/report-context.md)."""
+                  extra: dict[str, Any] | None = None, charts: bool = True) -> dict:
+    """The whole report context for one build (see docs/report-context.md). ``charts=False``
+    leaves the charts out (an empty SVG): the text and tables alone, for tests of the text."""
     from lpj_report.design import design_facts
     from lpj_report.wave import sha256
 
@@ -414,7 +420,7 @@ def build_context(build, *, created: str, build_date: str, code_version: str | N
     variables = {"F": views, "R": results, "W": wave_facts(build), "O": words(),
                  "Y": {"year": year_before, "changes": significant_changes(views)},
                  "D": design_facts(build), "_codebook": project.codebook,
-                 "_claims": claims_for(build), **(extra or {})}
+                 "_claims": claims_for(build), "_charts": charts, **(extra or {})}
     env = chapter_environment(build)
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
     for path in chapter_sources(CHAPTERS_DIR):

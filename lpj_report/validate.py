@@ -120,7 +120,7 @@ def build_schema(codebook: Codebook) -> pa.DataFrameSchema:
     columns = {}
     for var in codebook.questions:
         for col in var.columns:
-            columns[col] = pa.Column(None, checks=_column_checks(var), required=True,
+            columns[col] = pa.Column(None, checks=_column_checks(var), required=not var.optional,
                                      nullable=var.name not in (ROLE_COLUMN, ID_COLUMN),
                                      unique=var.name == ID_COLUMN)
     # Cross-column rules: one wide check each (pandera's cost grows with every wide check).

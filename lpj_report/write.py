@@ -45,13 +45,15 @@ def raw_codes(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFram
     """A table of codes (``object`` cells: None/int/float/str) from a typed or a raw table.
 
     Categorical columns (typed single-choice variables) are turned back into their codes.
-    Derived variables of the codebook are left out: they are computed, never stored.
+    Derived variables of the codebook are left out: they are computed, never stored; so is an
+    optional variable (``optional: true``) that no respondent has.
     """
     codebook = codebook or default_codebook()
     derived = {v.name for v in codebook.derived}
+    optional = {c for v in codebook.questions if v.optional for c in v.columns}
     out = {}
     for col in df.columns:
-        if col in derived:
+        if col in derived or (col in optional and df[col].isna().all()):
             continue
         series = df[col]
         if isinstance(series.dtype, pd.CategoricalDtype):

@@ -34,6 +34,8 @@ def to_codes(table: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Keys → integer codes in codebook column order; not asked / missing → blank."""
     out = {}
     for var in codebook.questions:
+        if var.optional and var.name not in table.columns:
+            continue      # e.g. a cluster id the reconstruction does not model
         if var.kind == "single":
             codes = {c.key: c.code for c in var.codes}
             col = table[var.name].astype("object").map(codes)
