@@ -185,13 +185,16 @@ def segments(text: str, kind: str = "") -> list[dict[str, str]]:
     for m in re.finditer(f"{OPEN}([^{SEP}]*){SEP}|{CLOSE}", text):
         pieces.append((text[pos:m.start()], tuple(stack)))
         if m.group(0) == CLOSE:
-            stack.pop()
+            if stack:
+                stack.pop()
         else:
             stack.append(m.group(1))
         pos = m.end()
     pieces.append((text[pos:], tuple(stack)))
     for piece, ids in pieces:
         piece = _UNIT.sub("\\1\u00a0\\2", _SPACE.sub(" ", piece))
+        if out and out[-1]["text"].endswith(" "):
+            piece = piece.lstrip(" ")
         if not piece:
             continue
         findings = " ".join(dict.fromkeys(ids))
@@ -254,9 +257,36 @@ def read_source(path: Path) -> Source:
     return Source(path, meta, text)
 
 
+def balance(rendered: str) -> str:
+    """Lineage marks that span a paragraph break (a blank line inside a finding's branch) are
+    closed before the break and opened again after it, so every paragraph carries them."""
+    lines = rendered.split("\n")
+    stack: list[str] = []
+    out: list[str] = []
+    pending = False
+    for line in lines:
+        if not line.strip():
+            if stack and not pending and out:
+                out[-1] += CLOSE * len(stack)
+                pending = True
+            out.append(line)
+            continue
+        if pending:     # the marks open again (and are read again below)
+            line = "".join(f"{OPEN}{fid}{SEP}" for fid in stack) + line
+            stack, pending = [], False
+        for m in re.finditer(f"{OPEN}([^{SEP}]*){SEP}|{CLOSE}", line):
+            if m.group(0) == CLOSE:
+                if stack:
+                    stack.pop()
+            else:
+                stack.append(m.group(1))
+        out.append(line)
+    return "\n".join(out)
+
+
 def render_source(src: Source, env: jinja2.Environment, variables: dict[str, Any]) -> str:
     try:
-        return env.from_string(src.text).render(variables)
+        return balance(env.from_string(src.text).render(variables))
     except jinja2.TemplateSyntaxError as err:
         raise ChapterError(f"{src.path.name}, line {err.lineno}: {err.message}") from None
     except jinja2.TemplateError as err:

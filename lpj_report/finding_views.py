@@ -75,6 +75,7 @@ class FindingView:
     diff_ci: str = ""        # its 95 % interval
     rho: str = ""
     rho_ci: str = ""
+    rho_text: str = ""       # "ρ = 0,44, 95 %-KI 0,40–0,48"
     top: list[Value] = field(default_factory=list)
     after: list[Value] = field(default_factory=list)
     order: list[Value] = field(default_factory=list)
@@ -156,8 +157,10 @@ def finding_view(res: Result, reg: Registry, registry: dict, views: dict[str, Fi
         "b": _estimate(res.estimates.get("b"), unit, decimals)}
     if t.effect is not None and math.isfinite(t.effect) and t.name != "tost":
         if t.name == "spearman":
-            view.update(rho=fmt.number(t.effect, 2),
-                        rho_ci=fmt.interval(t.low, t.high, "", 2) if t.low is not None else "")
+            rho_ci = fmt.interval(t.low, t.high, "", 2) if t.low is not None else ""
+            view.update(rho=fmt.number(t.effect, 2), rho_ci=rho_ci,
+                        rho_text=f"ρ = {fmt.number(t.effect, 2)}"
+                        + (f", 95{fmt.NBSP}%-KI {rho_ci}" if rho_ci else ""))
         elif t.name not in ("chi2", "rao_scott"):
             scale = 100.0 if unit == "pct" else 1.0
             dec = max(decimals, 0)

@@ -507,7 +507,8 @@ def _ranking(f: Finding, ctx: Context) -> Result:
         test = stats.two_proportions(ea.numerator, ea.base, eb.numerator, eb.base, deff=ctx.deff)
     if sign < 0 and test.effect is not None:
         test = replace(test, effect=-test.effect, low=-test.high, high=-test.low)
-    n = ea.base + eb.base
+    # the respondents in the test: the same people when the two items share a base
+    n = int((base_a | base_b).sum())
     return Result(f, _verdict(f, test, ctx), test, n, estimates=est, order=order, top=top,
                   after=after)
 
