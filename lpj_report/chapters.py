@@ -197,6 +197,10 @@ def segments(text: str, kind: str = "") -> list[dict[str, str]]:
             piece = piece.lstrip(" ")
         if not piece:
             continue
+        if not piece.strip():       # the space between two findings belongs to the first
+            if out:
+                out[-1]["text"] += " "
+            continue
         findings = " ".join(dict.fromkeys(ids))
         if out and out[-1]["findings"] == findings:
             out[-1]["text"] += piece

@@ -482,6 +482,10 @@ def _ranking(f: Finding, ctx: Context) -> Result:
         members[key] = (base, hit)
     big = [k for k in est if est[k].base >= _min_base(ctx, f)]
     sign = 1 if f.direction != "negative" else -1
+    small = [k for k in est if k not in big and est[k].value is not None]
+    if big and any(sign * est[k].value > max(sign * est[b].value for b in big) for k in small):
+        return _untestable(f, "a group too small to rank lies ahead of the others", 0,
+                           estimates=est)
     scale = 1 if fig.statistic == "mean" else 100
     printed = {k: quantize(scale * est[k].value, fig.decimals) for k in big}
     order = tuple(sorted(big, key=lambda k: (-sign * est[k].value, keys.index(k))))
