@@ -119,11 +119,28 @@ def as_is(base) -> dict:
     return chapter(base)
 
 
+def same_patterns(data: pd.DataFrame, project: Project) -> None:
+    """Employees and union representatives tick the helps and hinders lists in the same
+    rotating patterns (each role in turn), so every option has the same share in both roles:
+    the helps list three options in each of three patterns, the hinders list two in each of
+    five."""
+    for variable, patterns, width in (("fremmer_laering", 3, 3), ("haemmer_laering", 5, 2)):
+        columns = [data.columns.get_loc(c) for c in project.codebook[variable].columns]
+        for role in ("medarbejder", "tillidsrepraesentant"):
+            rows = np.flatnonzero((data["rolle"] == role).to_numpy())
+            ticks = np.zeros((len(rows), len(columns)), dtype=int)
+            for i in range(len(rows)):
+                j = i % patterns
+                ticks[i, j * width:(j + 1) * width] = 1
+            data.iloc[rows, columns] = ticks
+
+
 @pytest.fixture(scope="module")
 def turned(base) -> tuple[Build, dict]:
     """Livsform turned round (every attitude item read backwards, so the karriere and the
-    lønmodtager group swap their members), job swap shuffled among employees, and every leader
-    ticking feedback as a way to become more skilled."""
+    lønmodtager group swap their members), job swap shuffled among employees, every leader
+    ticking feedback as a way to become more skilled, and employees and union representatives
+    answering the helps and hinders lists alike."""
     def change(data):
         for item in ATTITUDES:
             data[item] = data[item].astype("object").map(
@@ -132,6 +149,7 @@ def turned(base) -> tuple[Build, dict]:
         rng = np.random.default_rng(2002)
         data.loc[mask, "jobbytte"] = rng.permutation(data.loc[mask, "jobbytte"].to_numpy())
         tick(data, base.project, "behov_bedre", "tilbagemelding", data["rolle"] == "leder")
+        same_patterns(data, base.project)
 
     build = altered(base, change)
     return build, chapter(build)
@@ -304,6 +322,26 @@ def test_leaders_with_another_first_choice_are_named_apart(turned):
     assert "Også hos lederne" not in ch
 
 
+def test_alike_is_stated_only_when_the_equivalence_test_supports_it(as_is, turned):
+    build, rendered = turned
+    assert build.findings["kap3.fremmer_tr_medarbejdere"].verdict == "supported"
+    assert build.findings["kap3.haemmer_tr_medarbejdere"].verdict == "supported"
+    ch = text(rendered)
+    assert ("Tillidsrepræsentanterne og medarbejderne svarer samlet ens: på hver af de 9 "
+            "muligheder ligger andelene sikkert inden for ±10 procentpoint af hinanden "
+            "(ækvivalenstest, korrigeret p =") in ch
+    assert ("Tillidsrepræsentanterne og medarbejderne vurderer hindringerne ens: på hver af de "
+            "10 hindringer ligger andelene sikkert inden for ±10 procentpoint") in ch
+    assert "vurderer ikke hindringerne ens" not in ch
+    assert "Det viser dog ikke, at de svarer ens" not in ch
+    assert "vurderer hindringerne ens" not in text(as_is)
+    assert "svarer samlet ens" not in text(as_is)
+    # every option ties: the rankings cannot be tested and their sentences are left out
+    assert build.findings["kap3.fremmer_top3"].verdict == "not_testable"
+    assert "Oftest valgt er" not in ch
+    assert "Det, der oftest forhindrer medarbejderne i at lære" not in ch
+
+
 def test_leaders_answering_like_employees_is_no_evidence_of_alike(levelled):
     build, rendered = levelled
     assert build.findings["kap3.metoder_ledere_medarbejdere"].verdict == "not_supported"
@@ -321,6 +359,13 @@ def test_leaders_answering_like_employees_is_no_evidence_of_alike(levelled):
             "samarbejde med kolleger for medarbejderne eller for sig selv") in points
     assert "Lederne lægger dermed op til en udvikling af medarbejderne" not in ch
     assert "For kurser og efteruddannelse viser data ingen sikker forskel" in ch
+    assert build.findings["kap3.tid_medarbejdere_ledere"].verdict == "not_supported"
+    employees_time = share(rendered, "kap3.behov_bedre.medarbejdere", "alle", "mere_tid_samme")
+    leaders_time = share(rendered, "kap3.leder_metode_medarbejdere", "alle", "mere_tid_samme")
+    assert (f"{employees_time} af medarbejderne ønsker mere tid til de samme opgaver for at blive "
+            f"dygtigere, og {leaders_time} af lederne peger på mere tid som en vej til "
+            "medarbejdernes udvikling; data viser ingen sikker forskel") in ch
+    assert "Synet på tid er et andet" not in ch
 
 
 def test_demands_too_big_with_low_learning_is_worded_as_holding(levelled):
