@@ -44,12 +44,14 @@ class EstimateView:
 
 @dataclass(frozen=True)
 class OptionView:
+    key: str
     label: str
     a: EstimateView
     b: EstimateView
-    diff: str
+    diff: str               # size of the difference, unsigned: "18 procentpoint"
     p: str
     differs: bool
+    higher: bool            # the first group's share is the higher
 
 
 @dataclass(frozen=True)
@@ -179,10 +181,11 @@ def finding_view(res: Result, reg: Registry, registry: dict, views: dict[str, Fi
                     after_value=after[0].text if after else "")
     if f.test == "options":
         var = codebook[f.y]
-        opts = [OptionView(var.label_of(o["key"]), _estimate(o["a"], "pct", 0),
+        opts = [OptionView(o["key"], var.label_of(o["key"]), _estimate(o["a"], "pct", 0),
                            _estimate(o["b"], "pct", 0),
                            fmt.points(100 * o["test"].effect, 0), fmt.p_value(o["q"]),
-                           o["q"] < reg.settings.alpha) for o in res.options]
+                           o["q"] < reg.settings.alpha, o["test"].effect > 0)
+                for o in res.options]
         margin = f.margin if f.margin is not None else reg.settings.margin
         view.update(options=opts, differing=[o for o in opts if o.differs],
                     margin=fmt.points(100 * margin, 0))
