@@ -404,6 +404,8 @@ def _close(section: dict, box: dict | None, where: str) -> None:
         section["intro"].extend(box["paragraphs"])
     elif name == "keypoints":
         section["key_points"].extend(box["items"])
+        if box["paragraphs"]:       # the lead-in the "at …" points continue
+            section["key_points_lead"] = box["paragraphs"][0]
         if box.get("title"):
             section["key_points_title"] = box["title"]
     elif name == "metode":

@@ -389,11 +389,24 @@ def _groups(f: Finding, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return x.isin(con["a"]).to_numpy(bool), x.isin(con["b"]).to_numpy(bool)
 
 
+def _missing_named(f: Finding, ctx: Context, answered: np.ndarray) -> list[str]:
+    """Keys a sentence names that have no answers: every key of group a, and those of group b
+    when b is one or two named groups (a longer b reads as "the others")."""
+    con = f.contrast or {}
+    x = ctx.data[f.x]
+    named = list(con["a"]) + (list(con["b"]) if len(con["b"]) <= 2 else [])
+    return [k for k in named if not (answered & x.eq(k).to_numpy(bool)).any()]
+
+
 def _two_proportions(f: Finding, ctx: Context) -> Result:
     in_a, in_b = _groups(f, ctx)
     answered, hit = _hits(f, ctx, _mask(ctx, f), f.contrast["category"])
     a, b = answered & in_a, answered & in_b
     est = {"a": _share("a", hit[a]), "b": _share("b", hit[b])}
+    missing = _missing_named(f, ctx, answered)
+    if missing:
+        return _untestable(f, f"no answers from {', '.join(missing)}", int(a.sum() + b.sum()),
+                           estimates=est)
     return _two_groups(f, ctx, est, hit, a, b)
 
 

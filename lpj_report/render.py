@@ -207,7 +207,8 @@ def _prepare_section(section: dict, where: str, numbering: _Numbering) -> dict:
     if not _ID.match(section["id"]):
         raise ContextError(f"{where}: id {section['id']!r} must match {_ID.pattern}")
     numbering.claim(section["id"], where)
-    for key, default in (("label", ""), ("intro", []), ("key_points", [])):
+    for key, default in (("label", ""), ("intro", []), ("key_points", []),
+                         ("key_points_lead", [])):
         section.setdefault(key, default)
     section.setdefault("key_points_title", "")
     section["running"] = section["title"]

@@ -33,7 +33,9 @@ def altered(base: Build, change=None, meta: dict | None = None) -> Build:
     derived again, and whose wave metadata are updated by ``meta``."""
     data = base.data.copy()
     if change is not None:
-        change(data)
+        changed = change(data)      # changes data in place, or returns a new table
+        if changed is not None:
+            data = changed
     wave = base.wave if meta is None else Wave(base.wave.year, base.wave.folder,
                                                {**base.wave.meta, **meta})
     return Build(base.project, wave, apply_derived(data, base.project.codebook, wave.meta))
