@@ -93,7 +93,8 @@ def generate(codebook: Codebook, figures: list[Figure], populations: dict,
     published = without_changed(published, figures, populations, changes)
     modelled = {s.name for s in steps} | {i for s in steps for i in s.items}
     missing = [v.name for v in codebook.questions
-               if v.name not in modelled and v.name not in ("respondent", "rolle")]
+               if v.name not in modelled and v.name not in ("respondent", "rolle")
+               and not v.optional]
     if missing:
         raise ModelError("not in the reconstruction model (data/reconstruction): "
                          + ", ".join(missing))
