@@ -118,14 +118,30 @@ def test_charts_mark_suppressed_values(hasle):
     assert any("◊" in svg for svg in svgs), "a chart shows the mark where a bar is hidden"
 
 
+WORDED = re.compile(r"(sikkert flere end|sikkert færre end|sikkert højere end|sikkert lavere end|"
+                    r"ikke sikkert forskelligt fra) i? ?alle kommuner under ét")
+
+
 def test_text_says_over_or_under_only_for_significant_differences(hasle):
+    """Every comparison in the text is worded from its BH-corrected test, each phrase carries
+    the lineage id of its row, and no difference is called 'at level' for want of evidence."""
+    html = (hasle / "laering-paa-jobbet-hasle.html").read_text(encoding="utf-8")
     rows = pd.DataFrame(json.loads((hasle / "figures.json").read_text())["rows"])
-    text = text_of((hasle / "laering-paa-jobbet-hasle.html").read_text(encoding="utf-8"))
-    mine = rows[rows["kommune"] == "hasle"]
-    said = re.findall(r"– (højere|lavere|på niveau med) (?:end )?alle kommuner", text)
-    assert said, "the key points compare Hasle with all municipalities"
-    if not mine["significant"].fillna(False).any():
-        assert set(said) == {"på niveau med"}
+    mine = rows[rows["kommune"] == "hasle"].set_index(["figure", "group", "category"])
+    text = text_of(html)
+    assert "på niveau med" not in text
+    spans = re.findall(r'data-finding="kommune\.([\w.]+)\.(\w+)\.(\w+)">([^<]*)<', html)
+    assert spans, "the key points compare Hasle with all municipalities"
+    for figure, group, category, phrase in spans:
+        row = mine.loc[(figure, group, category)]
+        m = WORDED.search(phrase.replace("\u00a0", " "))
+        assert m, phrase
+        if row["significant"]:
+            want = ("flere" if row["unit"] == "pct" else "højere") if row["diff"] > 0 else (
+                "færre" if row["unit"] == "pct" else "lavere")
+            assert m.group(1) == f"sikkert {want} end", (figure, phrase)
+        else:
+            assert m.group(1) == "ikke sikkert forskelligt fra", (figure, phrase)
 
 
 def test_fictitious_wave_edition_is_labelled_and_reports_real_differences(tmp_path):
@@ -136,17 +152,18 @@ def test_fictitious_wave_edition_is_labelled_and_reports_real_differences(tmp_pa
     folder = tmp_path / "kommuner" / "odense"
     html = (folder / "laering-paa-jobbet-odense.html").read_text(encoding="utf-8")
     assert 'class="status-banner"' in html and "FIKTIVE DATA" in html
-    text = text_of(html)
-    assert re.search(r"i høj grad opbakning fra ledelsen – højere end alle kommuner", text)
+    text = text_of(html).replace("\u00a0", " ")
+    assert re.search(r"i høj grad opbakning fra ledelsen – sikkert flere end i alle kommuner "
+                     r"under ét", text)
     rows = pd.DataFrame(json.loads((folder / "figures.json").read_text())["rows"])
     row = rows[(rows["kommune"] == "odense") & (rows["figure"] == "kap2.opbakning_ledelse")
                & (rows["category"] == "i_hoej_grad")].iloc[0]
     assert row["significant"] and row["direction"] == "over" and row["q_value"] < 0.05
-    # every comparison worded "højere/lavere end" in the key points is a significant one
-    for c in re.findall(r"– (højere|lavere) end alle kommuner", text):
-        assert c in ("højere", "lavere")
-    said = len(re.findall(r"– (?:højere|lavere) end alle kommuner", text))
-    assert said <= int(rows["significant"].fillna(False).sum())
+    significant = {f"{r.figure}.{r.group}.{r.category}" for r in rows.itertuples()
+                   if r.kommune == "odense" and r.significant is True}
+    said = set(re.findall(r'data-finding="kommune\.([\w.]+)">[^<]*sikkert (?:flere|færre|højere|'
+                          r'lavere) end', html))
+    assert said and said <= significant
 
 
 def test_editions_are_reproducible(hasle, tmp_path):
