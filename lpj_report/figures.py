@@ -279,9 +279,11 @@ def _statistic(fig, var, df, members, group, codebook, wave):
 
 def compute_figures(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
                     populations: dict, wave: dict[str, Any] | None = None) -> pd.DataFrame:
-    """The tidy figure table for every registered figure, in registry order."""
-    rows = [r for fig in figures for r in compute_figure(fig, df, codebook, populations, wave)]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    """The tidy figure table for every registered figure, in registry order (the same rows as
+    :func:`compute_figure` gives figure by figure; computed by :mod:`lpj_report.figure_engine`)."""
+    from lpj_report.figure_engine import figure_table
+
+    return figure_table(df, codebook, figures, populations, wave)
 
 
 @cache
