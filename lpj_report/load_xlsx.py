@@ -69,17 +69,21 @@ def _check_archive(path: Path) -> None:
                   f"{size_text(most)} (raise the limit with LPJ_MAX_DATA_MB=<MiB>)")
 
 
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
 def _check_range(name: str, sheet: str, max_row: int | None, max_col: int | None,
                  where: str) -> None:
     most_cols, most_rows = limit("LPJ_MAX_XLSX_COLUMNS"), limit("LPJ_MAX_XLSX_ROWS")
     if (max_col or 0) > most_cols or (max_row or 0) > most_rows:
         corner = f"{_column_letter(max_col or 1)}{max_row or 1}"
         raise DataError.single(
-            name, f"worksheet {sheet!r} {where} {corner} ({max_col or 1:,} columns × "
-                  f"{max_row or 1:,} rows); expected at most {most_cols:,} columns and "
-                  f"{most_rows:,} rows — delete the unused cells beyond the data (Ctrl+End "
-                  "shows the last cell Excel keeps) and save again, or raise "
-                  "LPJ_MAX_XLSX_COLUMNS / LPJ_MAX_XLSX_ROWS".replace(",", "."))
+            name, f"worksheet {sheet!r} {where} {corner} ({_thousands(max_col or 1)} columns × "
+                  f"{_thousands(max_row or 1)} rows); expected at most {_thousands(most_cols)} "
+                  f"columns and {_thousands(most_rows)} rows — delete the unused cells beyond "
+                  "the data (Ctrl+End shows the last cell Excel keeps) and save again, or raise "
+                  "LPJ_MAX_XLSX_COLUMNS / LPJ_MAX_XLSX_ROWS")
 
 
 def open_xlsx(path: Path, codes: set[str]) -> Source:

@@ -101,7 +101,36 @@ def build_corpus(out: Path) -> list[Path]:
     ragged[4] += b",7,8"
     raw_bytes("ragged_row.csv", b"\n".join(ragged))
     raw_bytes("responses.xls", _csv(base))
+    variant("underscore_number.csv", {(1, "alder"): "3_5"})      # Python's float() reads 35
+    variant("thousands_code.csv", {(2, "koen"): "1.000"})        # 1 or 1000?
+    variant("formula_no_value.xlsx", {(2, "alder"): "=40+1"})    # no saved result
+    raw_bytes("far_cell.xlsx", _far_cell_xlsx(base))
     return written
+
+
+def _far_cell_xlsx(base: pd.DataFrame) -> bytes:
+    """A valid workbook whose only oddity is one formatted, empty cell at XFD1048576."""
+    import io
+    import zipfile
+
+    import openpyxl
+    from openpyxl.styles import Font
+    from openpyxl.writer.excel import ExcelWriter
+
+    from lpj_report.write import FIXED_TIME, _fixed_zip
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "svar"
+    sheet.append(list(base.columns))
+    for row in base.itertuples(index=False):
+        sheet.append(list(row))
+    sheet["XFD1048576"].font = Font(bold=True)
+    book.properties.creator = book.properties.lastModifiedBy = "lpj-report"
+    book.properties.created = book.properties.modified = FIXED_TIME
+    buffer = io.BytesIO()
+    ExcelWriter(book, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
+    return _fixed_zip(buffer.getvalue())
 
 
 if __name__ == "__main__":
