@@ -56,8 +56,9 @@ class _Codes:
             col = self.df[name]
             if not isinstance(col.dtype, pd.CategoricalDtype):
                 col = col.astype("category")
-            self._codes[name] = (col.cat.codes.to_numpy().astype(np.int64),
-                                 list(col.cat.categories))
+            # the categorical's own codes (int8 for the codebook's short code lists): a copy
+            # in int64 per column would outweigh the typed table itself
+            self._codes[name] = (col.cat.codes.to_numpy(), list(col.cat.categories))
         return self._codes[name]
 
     def isin(self, name: str, keys: tuple[str, ...]) -> np.ndarray:
@@ -68,7 +69,7 @@ class _Codes:
             for k in keys:
                 if k in cats:
                     allowed[cats.index(k) + 1] = True
-            self._masks[key] = allowed[codes + 1]
+            self._masks[key] = allowed[codes.astype(np.intp) + 1]
         return self._masks[key]
 
     def mask(self, cond: dict[str, tuple[str, ...]]) -> np.ndarray:
@@ -111,7 +112,8 @@ def _counts(fig: Figure, data: _Codes, codebook: Codebook, scope: np.ndarray,
         tables = {None: np.bincount(v[valid], minlength=m)}
         if group is not None:
             sel = valid & (group >= 0)
-            flat = np.bincount(group[sel] * m + v[sel], minlength=k * m).reshape(k, m)
+            flat = np.bincount(group[sel].astype(np.int64) * m + v[sel], minlength=k * m)
+            flat = flat.reshape(k, m)
             tables.update({g: flat[g] for g in range(k)})
         positions = {c: i for i, c in enumerate(cats)}
         for key in category_keys(fig, codebook):
@@ -168,11 +170,11 @@ def figure_rows(fig: Figure, data: _Codes, codebook: Codebook, populations: dict
         keys = codebook[fig.breakdown].keys
         remap = np.array([cats.index(key) if key in cats else -1 for key in keys])
         # breakdown positions in codebook order (-1 = missing or not a codebook key)
-        back = np.full(len(cats) + 1, -1, dtype=np.int64)
+        back = np.full(len(cats) + 1, -1, dtype=np.int16)
         for pos, cat in enumerate(remap):
             if cat >= 0:
                 back[cat + 1] = pos
-        group, k, names = back[codes + 1], len(keys), keys
+        group, k, names = back[codes.astype(np.intp) + 1], len(keys), keys
     else:
         group, k, names = None, 0, []
     counts = _counts(fig, data, codebook, scope, group, k, wave)

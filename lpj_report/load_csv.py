@@ -36,14 +36,14 @@ from lpj_report.load import (
 
 DELIMITERS = (";", ",", "\t")
 SCAN_BLOCK = 16 << 20
-BLOCK = 8 << 20
+BLOCK = 4 << 20
 HEADER_PREFIX = 1 << 20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Every byte but the control characters no text file holds (tab, LF and CR are fine).
 _TEXT_BYTES = bytes(b for b in range(256) if not (b < 32 and b not in (9, 10, 13)))
 #: Without quotes a file is cut into pieces of this size at line ends, each parsed by
 #: Arrow's multi-threaded reader; with quotes (a value may span lines) it is streamed.
-PIECE = 64 << 20
+PIECE = 16 << 20
 #: A dictionary larger than this is first tried as whole numbers in one vectorised cast.
 LARGE_DICTIONARY = 4096
 
