@@ -101,6 +101,11 @@ def run_engine(path: Path, factor: int) -> dict:
     from lpj_report.figures import compute_figures
     from lpj_report.validate import read_and_validate
 
+    import pyarrow.csv  # noqa: F401 — imports before the clock, as on the DuckDB side
+    import scipy.stats  # noqa: F401
+
+    import lpj_report.load_csv  # noqa: F401
+
     project = bench_project()
     figures, populations = project.figures, project.populations
     meta = wave_meta(factor)

@@ -220,6 +220,7 @@ class Checker:
         self.flagged = 0                       # rows with problems seen so far
         self.stored: list[int] = []            # positions of the rows kept for naming
         self.bad_cells: dict[tuple[int, str], object] = {}
+        self._duplicates: np.ndarray | None = None
 
     # ------------------------------------------------------------------ batches
     def add(self, batch: dict[str, Column], n: int) -> None:
@@ -285,9 +286,14 @@ class Checker:
     # ------------------------------------------------------------------ results
     def duplicates(self) -> np.ndarray:
         """Positions of rows whose respondent number occurs more than once."""
+        if self._duplicates is None:
+            self._duplicates = self._find_duplicates()
+        return self._duplicates
+
+    def _find_duplicates(self) -> np.ndarray:
         if ID_COLUMN not in self.typed or not self.rows:
             return np.zeros(0, dtype=np.intp)
-        ids = np.concatenate(self.typed[ID_COLUMN])
+        ids = _joined(self.typed[ID_COLUMN])
         known = ~np.isnan(ids)
         order = np.argsort(ids, kind="stable")
         ordered = ids[order]
@@ -336,7 +342,8 @@ class Checker:
             for col in var.columns:
                 typed = _joined(self.typed.pop(col))
                 if var.kind == "single":
-                    codes = typed.astype(np.int8 if len(var.codes) < 127 else np.int16)
+                    codes = typed.astype(np.int8 if len(var.codes) < 127 else np.int16,
+                                         copy=False)
                     dtype = pd.CategoricalDtype(var.keys, ordered=True)
                     out[col] = pd.Categorical.from_codes(codes, dtype=dtype)
                 elif var.kind == "multi":

@@ -48,7 +48,6 @@ class _Codes:
         self.n = len(df)
         self._codes: dict[str, tuple[np.ndarray, list]] = {}
         self._masks: dict[tuple, np.ndarray] = {}
-        self._ticks: dict[str, np.ndarray] = {}
 
     def codes(self, name: str) -> tuple[np.ndarray, list]:
         """(codes with -1 = missing, categories) of a categorical column."""
@@ -82,10 +81,21 @@ class _Codes:
         return self._masks[key]
 
     def ticked(self, column: str) -> np.ndarray:
-        if column not in self._ticks:
-            values = self.df[column].to_numpy(dtype=float, na_value=0.0)
-            self._ticks[column] = values > 0
-        return self._ticks[column]
+        """Rows that ticked a multiple-choice option (not kept: one byte per row and option
+        would add up to a third of the typed table)."""
+        col = self.df[column]
+        if isinstance(col.dtype, pd.Int8Dtype):
+            return col.to_numpy(dtype=np.int8, na_value=0) > 0
+        return col.to_numpy(dtype=float, na_value=0.0) > 0
+
+    def any_ticked(self, columns: list[str]) -> np.ndarray:
+        key = ("any", tuple(columns))
+        if key not in self._masks:
+            mask = np.zeros(self.n, dtype=bool)
+            for col in columns:
+                mask |= self.ticked(col)
+            self._masks[key] = mask
+        return self._masks[key]
 
 
 def _by_group(mask: np.ndarray, group: np.ndarray | None, k: int) -> tuple[int, np.ndarray]:
@@ -124,10 +134,7 @@ def _counts(fig: Figure, data: _Codes, codebook: Codebook, scope: np.ndarray,
                 out[g].append((key, int(table[pos].sum()), int(table.sum()), None))
     elif stat == "multi_share":
         var = codebook[fig.variable]
-        any_tick = np.zeros(data.n, dtype=bool)
-        for col in var.columns:
-            any_tick |= data.ticked(col)
-        answered = scope & any_tick
+        answered = scope & data.any_ticked(var.columns)
         base_all, base_groups = _by_group(answered, group, k)
         by_key = {c.key: col for c, col in zip(var.codes, var.columns, strict=True)}
         for key in category_keys(fig, codebook):

@@ -302,6 +302,7 @@ def _arrow_source(path: Path, encoding: str, quote: bool, delimiter: str, head: 
             raise UseCellReader from None
         finally:
             stream.close()
+            pa.default_memory_pool().release_unused()  # the parsed blocks, back to the system
 
     def rows(positions: list[int]) -> list[int]:
         return line_numbers(path, encoding, delimiter, positions, state["rows"])
