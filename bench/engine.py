@@ -97,14 +97,13 @@ def wave_meta(factor: int) -> dict:
 
 
 def run_engine(path: Path, factor: int) -> dict:
-    from lpj_report.derive import apply_derived
-    from lpj_report.figures import compute_figures
-    from lpj_report.validate import read_and_validate
-
     import pyarrow.csv  # noqa: F401 — imports before the clock, as on the DuckDB side
     import scipy.stats  # noqa: F401
 
     import lpj_report.load_csv  # noqa: F401
+    from lpj_report.derive import apply_derived
+    from lpj_report.figures import compute_figures
+    from lpj_report.validate import read_and_validate
 
     project = bench_project()
     figures, populations = project.figures, project.populations
