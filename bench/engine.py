@@ -98,7 +98,7 @@ def wave_meta(factor: int) -> dict:
 
 def run_engine(path: Path, factor: int) -> dict:
     import pyarrow.csv  # noqa: F401 — imports before the clock, as on the DuckDB side
-    import scipy.stats  # noqa: F401
+    import scipy.special  # noqa: F401
 
     import lpj_report.load_csv  # noqa: F401
     from lpj_report.derive import apply_derived

@@ -211,10 +211,10 @@ def _no_constant(text_: str) -> None:
 def read_figures_json(path: Path) -> dict[str, Any]:
     """A ``figures.json`` (``meta``, ``figures``, ``rows``), every row checked.
 
-    Each row needs ``figure``, ``group``, ``category`` (text), ``base`` (a whole number ≥ 0
-    or null), ``numerator``, ``value`` (numbers or null), ``unit`` (text) and ``decimals`` (a
-    whole number ≥ 0); ``ci_low``/``ci_high`` are numbers or null and ``suppressed`` true,
-    false or null when present.
+    Each row needs ``figure``, ``group``, ``category`` (text), ``base`` (a whole number ≥ 0,
+    also written as ``5.0``, or null), ``numerator``, ``value`` (numbers or null), ``unit``
+    (text) and ``decimals`` (a whole number ≥ 0); ``ci_low``/``ci_high`` are numbers or null
+    and ``suppressed`` true, false or null when present.
     """
     path = Path(path)
     name = str(path)
@@ -246,17 +246,23 @@ def read_figures_json(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _whole(value: Any, name: str, key: str, expected: str, maximum: float = math.inf) -> None:
+    """A count as JSON writes it: ``5`` or ``5.0`` (a table with gaps holds floats)."""
+    number(value, name, key, expected)
+    if not float(value).is_integer() or not 0 <= value <= maximum:
+        raise InputError.at(name, expected, key=key, value=value)
+
+
 def _check_row(row: Any, name: str, where: str) -> None:
     if not isinstance(row, dict):
         raise InputError.at(name, "an object (one number of the report)", key=where, value=row)
     for key in _ROW_TEXT:
         text(row.get(key), name, f"{where}.{key}", "text")
     text(row.get("unit"), name, f"{where}.unit", "the unit as text (pct, years, count)")
-    whole_number(row.get("decimals"), name, f"{where}.decimals", "a whole number ≥ 0",
-                 minimum=0, maximum=10)
+    _whole(row.get("decimals"), name, f"{where}.decimals", "a whole number from 0 to 10", 10)
     base = row.get("base")
     if base is not None:
-        whole_number(base, name, f"{where}.base", "a whole number ≥ 0 or null", minimum=0)
+        _whole(base, name, f"{where}.base", "a whole number ≥ 0 or null")
     for key in ("numerator", "value", "ci_low", "ci_high"):
         value = row.get(key)
         if value is not None:

@@ -279,3 +279,16 @@ def test_validate_checks_every_file_and_sums_up(tmp_path, capsys, helpers, codeb
     assert "svar.csv: 9 respondents, all checks passed" in out
     assert "bad.csv: " in err and "missing.csv: " in err and "file not found" in err
     assert err.rstrip().endswith("3 files checked: 1 passed, 2 with problems")
+
+
+def test_a_check_that_could_not_run_is_reported_not_a_key_error(test_codebook, helpers):
+    """pandera reports a wide check that raised (e.g. out of memory) on the schema's name."""
+    from lpj_report.validate import problems_from
+
+    raw = helpers.make_valid_raw(test_codebook)
+    raw.attrs.update(source="svar.csv", row_kind="line")
+    cases = pd.DataFrame({"schema_context": ["DataFrameSchema"], "column": ["responses"],
+                          "check": ["max"], "check_number": [0],
+                          "failure_case": ["MemoryError()"], "index": [None]})
+    (problem,) = problems_from(cases, raw, test_codebook)
+    assert problem.file == "svar.csv" and "'max' could not be run: MemoryError()" in str(problem)
