@@ -12,6 +12,7 @@ tables it reports exactly what the pandera schema reports when run on every row.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from pathlib import Path
@@ -53,10 +54,8 @@ def _tmp() -> Path:
 def test_any_bytes_as_a_data_file(data, suffix, test_codebook):
     path = _tmp() / f"svar{suffix}"
     path.write_bytes(data)
-    try:
+    with contextlib.suppress(DataError):
         read_and_validate(path, test_codebook)
-    except DataError:
-        pass
 
 
 @FUZZ_SCHEMA
@@ -119,10 +118,8 @@ WAVE_TEXT = _wave_text()
 def test_any_wave_file(text):
     folder = _tmp()
     (folder / "wave.yaml").write_bytes(text if isinstance(text, bytes) else text.encode())
-    try:
+    with contextlib.suppress(InputError):
         load_wave(2002, folder)
-    except InputError:
-        pass
 
 
 @FUZZ
@@ -134,10 +131,8 @@ def test_mutated_wave_file(data):
     lines[i] = f"{key}: {json.dumps(data.draw(SCALARS)) if data.draw(st.booleans()) else ''}"
     folder = _tmp()
     (folder / "wave.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    try:
+    with contextlib.suppress(InputError):
         load_wave(2002, folder)
-    except InputError:
-        pass
 
 
 @FUZZ
@@ -152,10 +147,8 @@ def test_mutated_codebook_file(data, helpers):
             lines[i] = f"{head}: {json.dumps(data.draw(SCALARS))}"
     folder = _tmp()
     (folder / "codebook.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    try:
+    with contextlib.suppress(InputError):
         load_codebook(folder)
-    except InputError:
-        pass
 
 
 def _figures_doc() -> dict:
@@ -170,10 +163,8 @@ def _figures_doc() -> dict:
 def test_any_json_as_figures_json(doc):
     path = _tmp() / "figures.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    try:
+    with contextlib.suppress(InputError):
         read_figures_json(path)
-    except InputError:
-        pass
 
 
 @FUZZ
@@ -193,10 +184,8 @@ def test_mutated_figures_json(data):
         text = text[:cut]
     path = _tmp() / "figures.json"
     path.write_text(text, encoding="utf-8")
-    try:
+    with contextlib.suppress(InputError):
         read_figures_json(path)
-    except InputError:
-        pass
 
 
 @pytest.mark.parametrize("name", ["several_bad.csv", "ragged_row.csv", "bad_cell.xlsx"])
