@@ -51,6 +51,7 @@ class Variable:
     derived: bool = False
     inputs: tuple[str, ...] = ()
     rule: str = ""
+    optional: bool = False      # a data file may leave the column out (e.g. a cluster id)
 
     @property
     def keys(self) -> list[str]:
@@ -189,6 +190,7 @@ def _parse_variable(raw: Any, *, derived: bool, source: Path) -> Variable:
         derived=derived,
         inputs=_names(raw.get("inputs"), file, f"{name}.inputs", "a list of variable names"),
         rule=str(raw.get("rule", "")),
+        optional=bool(raw.get("optional", False)),
     )
 
 

@@ -198,7 +198,8 @@ class Checker:
         present = set(names)
         self.rules = {col: Rule.of(var, col) for var in codebook.questions
                       for col in var.columns if col in present}
-        self.missing = [c for c in codebook.data_columns if c not in present]
+        self.missing = [c for v in codebook.questions if not v.optional
+                        for c in v.columns if c not in present]
         self.unknown = [c for c in names if c not in self.rules]
         roles = [r.key for r in codebook.roles]
         all_roles = set(roles)
@@ -340,6 +341,12 @@ class Checker:
         out = {}
         for var in self.codebook.questions:
             for col in var.columns:
+                if col not in self.typed:  # an optional column the file leaves out: blank
+                    blank = np.full(self.rows, -1, dtype=np.int8)
+                    self.typed[col] = [blank if var.kind != "number"
+                                       else np.full(self.rows, np.nan)]
+                    if var.kind != "single":
+                        self.blanks[col] = [np.ones(self.rows, dtype=bool)]
                 typed = _joined(self.typed.pop(col))
                 if var.kind == "single":
                     codes = typed.astype(np.int8 if len(var.codes) < 127 else np.int16,

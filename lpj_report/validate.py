@@ -126,7 +126,7 @@ def build_schema(codebook: Codebook) -> pa.DataFrameSchema:
     columns = {}
     for var in codebook.questions:
         for col in var.columns:
-            columns[col] = pa.Column(None, checks=_column_checks(var), required=True,
+            columns[col] = pa.Column(None, checks=_column_checks(var), required=not var.optional,
                                      nullable=var.name not in (ROLE_COLUMN, ID_COLUMN),
                                      unique=var.name == ID_COLUMN)
     # Cross-column rules: one wide check each (pandera's cost grows with every wide check).
@@ -271,10 +271,10 @@ def check_source(source: Source, codebook: Codebook,
         problems = _schema_problems(rows, codebook)
         if unnamed:
             last = rows.index[-1] if len(rows) else "?"
-            problems.append(Problem(
-                source.name, f"{unnamed:,} more rows with problems after {source.kind} {last} "
-                             f"are not listed (the first {MAX_NAMED_ROWS:,} are); fix these and "
-                             "check again".replace(",", ".")))
+            more, first = (f"{n:,}".replace(",", ".") for n in (unnamed, MAX_NAMED_ROWS))
+            problems.insert(0, Problem(  # first, so that the capped report shows it
+                source.name, f"{more} more rows with problems after {source.kind} {last} are "
+                             f"not listed (the first {first} are); fix these and check again"))
         if problems:
             raise DataError(problems)
     return checker.typed_frame()

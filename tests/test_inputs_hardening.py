@@ -292,3 +292,19 @@ def test_a_check_that_could_not_run_is_reported_not_a_key_error(test_codebook, h
                           "failure_case": ["MemoryError()"], "index": [None]})
     (problem,) = problems_from(cases, raw, test_codebook)
     assert problem.file == "svar.csv" and "'max' could not be run: MemoryError()" in str(problem)
+
+
+def test_an_optional_column_may_be_left_out(test_codebook, helpers, tmp_path):
+    import dataclasses
+
+    from lpj_report.validate import read_and_validate
+
+    variables = dict(test_codebook.variables)
+    variables["alder"] = dataclasses.replace(variables["alder"], optional=True)
+    codebook = dataclasses.replace(test_codebook, variables=variables)
+    raw = helpers.make_valid_raw(test_codebook).drop(columns=["alder"])
+    path = helpers.write_format(raw, tmp_path, "csv", test_codebook)
+    typed = read_and_validate(path, codebook)
+    assert typed["alder"].isna().all() and str(typed["alder"].dtype) == "Float64"
+    with pytest.raises(DataError, match="column alder: missing from the file"):
+        read_and_validate(path, test_codebook)
