@@ -125,11 +125,12 @@ def open_xlsx(path: Path, codes: set[str]) -> Source:
                 for col_no, value in cells.items():
                     if isinstance(value, FormulaWithoutValue):
                         col = position.get(col_no, f"{_column_letter(col_no)} (no name)")
+                        cell = f"{_column_letter(col_no)}{number}"
                         problems.append(Problem(
-                            name, "a value: this formula has no saved result (lpj does not "
-                                  "compute formulas) — open the workbook in Excel and save it "
-                                  "again, or paste the values", number, "row", col,
-                            f"={value}"))
+                            name, f"a value: the formula in cell {cell} has no saved result "
+                                  "(lpj does not compute formulas) — open the workbook in "
+                                  "Excel and save it again, or paste the values", number,
+                            "row", col, f"={value}"))
                         parsed[col_no] = "="
                         continue
                     cell = parsers[position[col_no]](value) if col_no in position \

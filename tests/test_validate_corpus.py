@@ -63,7 +63,8 @@ EXPECTED = {
     "underscore_number.csv": [(3, "alder", "'3_5'", AGE)],
     "thousands_code.csv": [(4, "koen", "'1.000'",
                             KOEN + " ('1.000' has a thousands separator")],
-    "formula_no_value.xlsx": [(4, "alder", "=40+1", "a value: this formula has no saved result")],
+    "formula_no_value.xlsx": [(4, "alder", "=40+1",
+                               "a value: the formula in cell E4 has no saved result")],
     "far_cell.xlsx": [(None, None, None, "'svar' uses cells up to XFD1048576")],
 }
 ROW_KIND = {".csv": "line", ".xlsx": "row", ".sav": "case"}
