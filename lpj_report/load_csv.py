@@ -307,8 +307,7 @@ def _arrow_source(path: Path, encoding: str, quote: bool, delimiter: str, head: 
     def rows(positions: list[int]) -> list[int]:
         return line_numbers(path, encoding, delimiter, positions, state["rows"])
 
-    problems_sorted = problems  # filled while reading
-    return Source(name, [c for c in names if c], "line", batches(), rows, problems_sorted)
+    return Source(name, [c for c in names if c], "line", batches(), rows, problems)
 
 
 def _batch(record, columns: list[str], names: list[str],

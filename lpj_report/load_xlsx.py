@@ -109,7 +109,7 @@ def open_xlsx(path: Path, codes: set[str]) -> Source:
     if header is None:
         workbook.close()
         raise DataError.single(name, "the first worksheet is empty; expected a header row")
-    names, unnamed = header_names(name, header)
+    names, _unnamed = header_names(name, header)
     position = {pos + 1: col for pos, col in enumerate(names) if col}
     parsers = {col: parse_code if col in codes else parse_cell for col in position.values()}
     numbers: list[int] = []
@@ -159,7 +159,6 @@ def open_xlsx(path: Path, codes: set[str]) -> Source:
     def row_numbers(positions: list[int]) -> list[int]:
         return [numbers[p] for p in positions]
 
-    del unnamed
     return Source(name, list(position.values()), "row", batches(), row_numbers, problems)
 
 
