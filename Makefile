@@ -114,7 +114,12 @@ verify: $(STAMP) ## Compare the published numbers with the recomputed ones
 generate: $(STAMP) ## Regenerate the reconstructed respondent data of the wave
 	$(LPJ) generate --wave $(WAVE)
 
-bench: $(STAMP) ## Run the benchmarks (bench/run.py when present, else `lpj bench`)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev,bench]'
+	touch $@
+
+bench: $(STAMP) $(BENCH_STAMP) ## Run the benchmarks (every bench/*.py; installs the `bench` extra, DuckDB)
 	@if [ -f bench/run.py ]; then $(PYTHON) bench/run.py; \
 	elif $(LPJ) bench --help >/dev/null 2>&1; then $(LPJ) bench; \
 	else echo "no benchmarks yet: add bench/run.py"; fi

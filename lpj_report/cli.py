@@ -131,13 +131,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from lpj_report.codebook import default_codebook
-    from lpj_report.validate import read_and_validate
+    from lpj_report.validate import validate_files
 
-    codebook = default_codebook()
-    for path in args.files:
-        typed = read_and_validate(Path(path), codebook)
-        print(f"{Path(path).name}: {len(typed)} respondents, all checks passed")
-    return 0
+    return validate_files([Path(p) for p in args.files], default_codebook())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -205,6 +201,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _checked(func, args: argparse.Namespace) -> int:
     """Run a command; a project-file error becomes a one-line message and exit code 2."""
+    from lpj_report.cli_errors import InputError
     from lpj_report.codebook import CodebookError
     from lpj_report.figures import FigureError
     from lpj_report.generate.model import ModelError
@@ -213,7 +210,7 @@ def _checked(func, args: argparse.Namespace) -> int:
 
     try:
         return func(args)
-    except (CodebookError, FigureError, ModelError, TargetError, WaveError) as err:
+    except (CodebookError, FigureError, InputError, ModelError, TargetError, WaveError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

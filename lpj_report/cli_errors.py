@@ -3,7 +3,8 @@
 Every problem found in a data file becomes one :class:`Problem` (file, row as the user sees
 it, column, offending value, what was expected). :class:`DataError` carries all of them;
 :meth:`DataError.report` prints them. :func:`run_guarded` turns a :class:`DataError` (or a
-plain file-system error) into a report on stderr and exit code 2 instead of a traceback.
+plain file-system error, or an :class:`InputError` about a metadata file) into a report on
+stderr and exit code 2 instead of a traceback.
 """
 
 from __future__ import annotations
@@ -58,6 +59,35 @@ class Problem:
         return f"{head}: {shown} — expected {self.expected}"
 
 
+_NO_VALUE = object()
+
+
+class InputError(ValueError):
+    """A project or metadata file (YAML, figures.json) cannot be used.
+
+    The message names the file, the line or key, the value found and what was expected;
+    :meth:`at` builds it from those parts. The command prints it as ``error: …``, exit 2.
+    """
+
+    @classmethod
+    def at(cls, file: str, expected: str, *, line: int | None = None, key: str | None = None,
+           value: object = _NO_VALUE) -> InputError:
+        where = [str(file)]
+        if line is not None:
+            where.append(f"line {line}")
+        if key:
+            where.append(f"key {key}")
+        head = ", ".join(where)
+        if value is _NO_VALUE:
+            return cls(f"{head}: {expected}")
+        return cls(f"{head}: value {_short(value)} — expected {expected}")
+
+
+def _short(value: object, most: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
 class DataError(Exception):
     """A respondent data file cannot be used; ``problems`` lists every reason found."""
 
@@ -92,6 +122,9 @@ def run_guarded(func: Callable[..., int | None], *args, **kwargs) -> int:
         result = func(*args, **kwargs)
     except DataError as err:
         print(err.report(), file=sys.stderr)
+        return EXIT_DATA_ERROR
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_DATA_ERROR
     except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
         name = err.filename if err.filename is not None else ""

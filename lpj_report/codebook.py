@@ -7,18 +7,21 @@ questionnaire order) and who was asked. Derived variables are documented in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-import yaml
-
+from lpj_report.cli_errors import InputError
 from lpj_report.paths import DATA_DIR
+from lpj_report.readers import mapping, number, read_yaml, sequence, text, whole_number
 
 KINDS = ("single", "multi", "number")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
-class CodebookError(ValueError):
+class CodebookError(InputError):
     """The codebook files themselves are inconsistent."""
 
 
@@ -110,39 +113,82 @@ class Codebook:
         return [c for v in self.questions for c in v.columns]
 
 
-def _parse_codes(name: str, raw: list | None) -> tuple[Code, ...]:
-    codes = tuple(Code(int(c["code"]), str(c["key"]), str(c["label"])) for c in raw or [])
+def _parse_codes(name: str, raw: Any, source: str = "codebook") -> tuple[Code, ...]:
+    where = f"{name}.codes"
+    codes = []
+    for i, c in enumerate(sequence(raw, source, where, "a list of {code, key, label}")):
+        at = f"{where}[{i}]"
+        c = mapping(c, source, at, "a mapping {code: <whole number>, key: <name>, label: <text>}",
+                    empty_ok=False)
+        code = whole_number(c.get("code"), source, f"{at}.code", "a whole number (the code)")
+        key = c.get("key")
+        if not isinstance(key, str) or not _NAME.fullmatch(key):
+            raise CodebookError.at(source, "a key of lower-case letters, digits and _",
+                                   key=f"{at}.key", value=key)
+        label = c.get("label")
+        if not isinstance(label, str | int | float) or isinstance(label, bool):
+            raise CodebookError.at(source, "the label as text", key=f"{at}.label", value=label)
+        codes.append(Code(code, key, str(label)))
     keys = [c.key for c in codes]
     nums = [c.code for c in codes]
     if len(set(keys)) != len(keys) or len(set(nums)) != len(nums):
-        raise CodebookError(f"{name}: duplicate code or key")
-    return codes
+        raise CodebookError(f"{source}: {name}: duplicate code or key")
+    return tuple(codes)
 
 
-def _parse_variable(raw: dict, *, derived: bool, source: Path) -> Variable:
+def _names(value: Any, source: str, key: str, expected: str) -> tuple[str, ...]:
+    out = []
+    for item in sequence(value, source, key, expected):
+        if not isinstance(item, str):
+            raise CodebookError.at(source, expected, key=key, value=item)
+        out.append(item)
+    return tuple(out)
+
+
+def _parse_variable(raw: Any, *, derived: bool, source: Path) -> Variable:
+    file = source.name
+    raw = mapping(raw, file, "variables", "a mapping per variable (name, label, kind, …)",
+                  empty_ok=False)
     name = raw.get("name")
-    if not name or not str(name).replace("_", "").isalnum() or name != name.lower():
-        raise CodebookError(f"{source.name}: bad variable name {name!r}")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise CodebookError(f"{file}: bad variable name {name!r}")
     kind = raw.get("kind")
     if kind not in KINDS:
-        raise CodebookError(f"{source.name}: {name}: kind must be one of {KINDS}, not {kind!r}")
-    codes = _parse_codes(name, raw.get("codes") or raw.get("options"))
+        raise CodebookError(f"{file}: {name}: kind must be one of {KINDS}, not {kind!r}")
+    codes = _parse_codes(name, raw.get("codes") or raw.get("options"), file)
     if kind in ("single", "multi") and not codes:
-        raise CodebookError(f"{source.name}: {name}: a {kind} variable needs codes/options")
+        raise CodebookError(f"{file}: {name}: a {kind} variable needs codes/options")
     rng = raw.get("range")
+    if rng is not None:
+        if not isinstance(rng, list) or len(rng) != 2:
+            raise CodebookError.at(file, "[lowest, highest]", key=f"{name}.range", value=rng)
+        lo, hi = (number(v, file, f"{name}.range", "[lowest, highest] as numbers") for v in rng)
+        if lo > hi:
+            raise CodebookError.at(file, "[lowest, highest] with lowest ≤ highest",
+                                   key=f"{name}.range", value=rng)
+        rng = (lo, hi)
+    max_choices = raw.get("max_choices")
+    if max_choices is not None:
+        max_choices = whole_number(max_choices, file, f"{name}.max_choices",
+                                   "a whole number above 0, or null", minimum=1)
+    asked_if = {}
+    for cond, keys in mapping(raw.get("asked_if"), file, f"{name}.asked_if",
+                              "a mapping of question → answer keys").items():
+        asked_if[str(cond)] = _names(keys, file, f"{name}.asked_if.{cond}", "a list of keys")
+    unit = raw.get("unit")
     return Variable(
         name=name,
         label=str(raw.get("label", "")),
         kind=kind,
-        asked=tuple(raw.get("asked") or ()),
-        asked_if={k: tuple(v) for k, v in (raw.get("asked_if") or {}).items()},
+        asked=_names(raw.get("asked"), file, f"{name}.asked", "a list of roles"),
+        asked_if=asked_if,
         section=str(raw.get("section", "")),
         codes=codes,
-        max_choices=raw.get("max_choices"),
-        unit=raw.get("unit"),
-        range=(float(rng[0]), float(rng[1])) if rng else None,
+        max_choices=max_choices,
+        unit=None if unit is None else text(unit, file, f"{name}.unit", "the unit as text"),
+        range=rng,
         derived=derived,
-        inputs=tuple(raw.get("inputs") or ()),
+        inputs=_names(raw.get("inputs"), file, f"{name}.inputs", "a list of variable names"),
         rule=str(raw.get("rule", "")),
         optional=bool(raw.get("optional", False)),
     )
@@ -154,10 +200,12 @@ def load_codebook(folder: Path | None = None) -> Codebook:
     meta: dict = {}
     variables: dict[str, Variable] = {}
     for path in sorted(folder.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        meta.update(doc.get("codebook") or {})
+        doc = mapping(read_yaml(path, "codebook file"), path.name, "(top level)",
+                      "a mapping with 'codebook', 'variables' or 'derived'")
+        meta.update(mapping(doc.get("codebook"), path.name, "codebook",
+                            "a mapping (version, title, roles)"))
         for key, derived in (("variables", False), ("derived", True)):
-            for raw in doc.get(key) or []:
+            for raw in sequence(doc.get(key), path.name, key, "a list of variables"):
                 var = _parse_variable(raw, derived=derived, source=path)
                 if var.name in variables:
                     raise CodebookError(f"{path.name}: variable {var.name!r} defined twice")

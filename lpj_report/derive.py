@@ -51,13 +51,36 @@ def derivation(name: str) -> Callable[[Derivation], Derivation]:
 
 
 def _bins(values: pd.Series, edges: list[float], keys: list[str]) -> pd.Series:
-    """Whole-year groups: ``edges`` are the upper limits (inclusive) of all but the last group."""
+    """Whole-year groups: ``edges`` are the upper limits (inclusive) of all but the last group.
+
+    Returns a categorical of ``keys`` (missing where the value is missing)."""
     whole = np.floor(values.astype("Float64").to_numpy(dtype=float, na_value=np.nan))
-    out = pd.Series(pd.NA, index=values.index, dtype="object")
+    codes = np.full(len(whole), -1, dtype=np.int8)
     known = ~np.isnan(whole)
-    idx = np.searchsorted(np.asarray(edges, dtype=float), whole[known], side="left")
-    out[known] = [keys[i] for i in idx]
-    return out
+    codes[known] = np.searchsorted(np.asarray(edges, dtype=float), whole[known], side="left")
+    return pd.Series(pd.Categorical.from_codes(codes, categories=keys), index=values.index)
+
+
+def _recode(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """Each key replaced by ``mapping[key]`` (missing where the key is missing or unmapped).
+
+    A categorical is recoded through its categories, without touching each row."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype("object").map(mapping)
+    targets = list(dict.fromkeys(str(v) for v in mapping.values()))
+    lut = np.array([targets.index(str(mapping[c])) if c in mapping else -1
+                    for c in values.cat.categories] + [-1], dtype=np.int16)
+    codes = lut[values.cat.codes.to_numpy()]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=targets), index=values.index)
+
+
+def _points(values: pd.Series, points: dict[str, int]) -> np.ndarray:
+    """The points of each answer as floats (NaN where missing)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        lut = np.array([points.get(c, np.nan) for c in values.cat.categories] + [np.nan],
+                       dtype=float)
+        return lut[values.cat.codes.to_numpy()]
+    return values.astype("object").map(points).to_numpy(dtype=float, na_value=np.nan)
 
 
 @derivation("laering_antal")
@@ -92,7 +115,7 @@ def learning_alt(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
 @derivation("omraade")
 def area(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
     """Work area from workplace type (see ``AREA_OF_WORKPLACE``)."""
-    return df["arbejdssted"].astype("object").map(AREA_OF_WORKPLACE)
+    return _recode(df["arbejdssted"], AREA_OF_WORKPLACE)
 
 
 @derivation("aldersgruppe")
@@ -127,7 +150,7 @@ def municipality_tenure_group(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Seri
 def municipality_size(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
     """Size group of the respondent's municipality from the wave's ``municipalities`` table."""
     sizes = wave.get("municipalities") or {}
-    return df["kommune"].astype("object").map(sizes)
+    return _recode(df["kommune"], sizes)
 
 
 AGREEMENT_POINTS = {"helt_enig": 3, "delvis_enig": 2, "delvis_uenig": 1, "helt_uenig": 0}
@@ -141,13 +164,12 @@ def life_form(df: pd.DataFrame, wave: dict[str, Any]) -> pd.Series:
     (helt enig 3 … helt uenig 0); agreeing that the job should stay stable scores low (reversed).
     Missing when any of the three answers is missing.
     """
-    points = (df["holdning_uden_for_omraade"].astype("object").map(AGREEMENT_POINTS)
-              + df["holdning_ikke_rustet"].astype("object").map(AGREEMENT_POINTS)
-              + 3 - df["holdning_stabilitet"].astype("object").map(AGREEMENT_POINTS))
-    out = pd.Series(pd.NA, index=df.index, dtype="object")
-    known = points.notna()
-    out[known] = np.where(points[known].astype(float) >= 5, "karriere", "loenmodtager")
-    return out
+    points = (_points(df["holdning_uden_for_omraade"], AGREEMENT_POINTS)
+              + _points(df["holdning_ikke_rustet"], AGREEMENT_POINTS)
+              + 3 - _points(df["holdning_stabilitet"], AGREEMENT_POINTS))
+    codes = np.where(np.isnan(points), -1, np.where(points >= 5, 0, 1)).astype(np.int8)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=["karriere", "loenmodtager"]),
+                     index=df.index)
 
 
 def apply_derived(df: pd.DataFrame, codebook: Codebook, wave: dict[str, Any]) -> pd.DataFrame:
@@ -158,7 +180,7 @@ def apply_derived(df: pd.DataFrame, codebook: Codebook, wave: dict[str, Any]) ->
     missing = [v.name for v in codebook.derived if v.name not in DERIVATIONS]
     if missing:
         raise NotImplementedError(f"no derivation for {', '.join(missing)}")
-    out = df.copy()
+    out = df.copy(deep=False)  # new columns only: the caller's table stays as it was
     for var in codebook.derived:
         if not all(name in out for name in var.inputs):
             continue
@@ -168,6 +190,14 @@ def apply_derived(df: pd.DataFrame, codebook: Codebook, wave: dict[str, Any]) ->
 
 def as_typed(values: pd.Series, var: Variable) -> pd.Series:
     """Cast a column of keys (single) or numbers to the table's typed representation."""
+    if var.kind == "single" and isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        used = values.cat.categories[np.unique(codes[codes >= 0])]
+        unknown = set(map(str, used)) - set(var.keys)
+        if unknown:
+            raise ValueError(f"{var.name}: values outside the codebook: {sorted(unknown)}")
+        typed = values.cat.set_categories(var.keys).cat.as_ordered()
+        return pd.Series(typed.array, index=values.index)
     if var.kind == "single":
         unknown = set(values.dropna().unique()) - set(var.keys)
         if unknown:

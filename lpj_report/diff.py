@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import sys
 from dataclasses import dataclass, field
 from functools import cache
@@ -44,6 +43,7 @@ from scipy import stats
 
 from lpj_report import format as fmt
 from lpj_report.paths import REPORT_DIR, TEMPLATES_DIR
+from lpj_report.readers import read_figures_json
 
 KEY = ["figure", "group", "category"]
 STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "unchanged": 3, "not_tested": 4,
@@ -117,7 +117,7 @@ def side_from_json(path: Path, project, min_base: int) -> Side:
     table alone: small bases and the rows that would give them away within each figure)."""
     from lpj_report import suppression
 
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc = read_figures_json(path)
     table = pd.DataFrame(doc["rows"])
     meta = dict(doc.get("meta") or {})
     titles = {f["id"]: f.get("title", "") for f in doc.get("figures") or []}

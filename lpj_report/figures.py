@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from lpj_report.cli_errors import InputError
 from lpj_report.codebook import Codebook
 from lpj_report.paths import DATA_DIR
 from lpj_report.stats import t_interval, wilson
@@ -52,7 +52,7 @@ COLUMNS = ["figure", "group", "category", "numerator", "base", "value", "ci_low"
            "unit", "decimals"]
 
 
-class FigureError(ValueError):
+class FigureError(InputError):
     """A figure declaration is inconsistent with the codebook."""
 
 
@@ -84,24 +84,65 @@ class Figure:
 
 
 def load_populations(path: Path | None = None) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Named respondent groups (``data/populations.yaml``): name → variable → keys."""
+    from lpj_report.readers import mapping, read_yaml
+
     path = path or DATA_DIR / "populations.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["populations"]
-    return {name: {k: tuple(v) for k, v in (cond or {}).items()} for name, cond in raw.items()}
+    file = path.name
+    doc = mapping(read_yaml(path, "populations file"), file, "(top level)",
+                  "a mapping with the key 'populations'")
+    raw = mapping(doc.get("populations"), file, "populations",
+                  "a mapping of population → conditions", empty_ok=False)
+    out = {}
+    for name, cond in raw.items():
+        cond = mapping(cond, file, f"populations.{name}",
+                       "a mapping of variable → list of keys, or {}")
+        out[str(name)] = {str(k): _keys(v, file, f"populations.{name}.{k}")
+                          for k, v in cond.items()}
+    return out
 
 
-def _figure(raw: dict[str, Any]) -> Figure:
+def _keys(value: Any, file: str, key: str) -> tuple[str, ...]:
+    from lpj_report.readers import sequence
+
+    items = sequence(value, file, key, "a list of keys")
+    if not all(isinstance(v, str) for v in items):
+        raise FigureError.at(file, "a list of keys (text)", key=key, value=value)
+    return tuple(items)
+
+
+def _figure(raw: dict[str, Any], file: str = "figures") -> Figure:
+    from lpj_report.readers import mapping, text, whole_number
+
+    where = f"figure {raw.get('id')!r}"
+    for key in ("id", "variable"):
+        if key not in raw:
+            raise KeyError(key)
+        text(raw[key], file, f"{where}.{key}", "text")
+    optional_text = ("title", "statistic", "population", "breakdown", "chart", "section",
+                     "note", "unit")
+    for key in optional_text:
+        if raw.get(key) is not None:
+            text(raw[key], file, f"{where}.{key}", "text")
+    decimals = whole_number(raw.get("decimals", 0), file, f"{where}.decimals",
+                            "a whole number from 0 to 6", minimum=0, maximum=6)
+    groups = {key: {str(k): _keys(v, file, f"{where}.{key}.{k}")
+                    for k, v in mapping(raw.get(key), file, f"{where}.{key}",
+                                        "a mapping of name → list of keys").items()}
+              for key in ("filter", "combine")}
     return Figure(
         id=str(raw["id"]),
         title=str(raw.get("title", "")),
         variable=str(raw["variable"]),
         statistic=str(raw.get("statistic", "share")),
         population=str(raw.get("population", "alle")),
-        filter={k: tuple(v) for k, v in (raw.get("filter") or {}).items()},
+        filter=groups["filter"],
         breakdown=raw.get("breakdown"),
-        combine={k: tuple(v) for k, v in (raw.get("combine") or {}).items()},
-        exclude=tuple(raw.get("exclude") or ()),
-        categories=tuple(raw["categories"]) if raw.get("categories") else None,
-        decimals=int(raw.get("decimals", 0)),
+        combine=groups["combine"],
+        exclude=_keys(raw.get("exclude"), file, f"{where}.exclude"),
+        categories=_keys(raw["categories"], file, f"{where}.categories")
+        if raw.get("categories") else None,
+        decimals=decimals,
         chart=str(raw.get("chart", "none")),
         section=str(raw.get("section", "")),
         note=str(raw.get("note", "")),
@@ -112,14 +153,20 @@ def _figure(raw: dict[str, Any]) -> Figure:
 def load_figures(codebook: Codebook, folder: Path | None = None,
                  populations: dict | None = None) -> list[Figure]:
     """Read every figure declaration (file name order) and check it against the codebook."""
+    from lpj_report.readers import mapping, read_yaml, sequence
+
     folder = folder or DATA_DIR / "figures"
     populations = populations if populations is not None else load_populations()
     figures: list[Figure] = []
     seen: set[str] = set()
     for path in sorted(folder.glob("*.yaml")):
-        for raw in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("figures") or []:
+        doc = mapping(read_yaml(path, "figure file"), path.name, "(top level)",
+                      "a mapping with the key 'figures'")
+        for raw in sequence(doc.get("figures"), path.name, "figures", "a list of figures"):
+            raw = mapping(raw, path.name, "figures", "a mapping per figure (id, variable, …)",
+                          empty_ok=False)
             try:
-                fig = _figure(raw)
+                fig = _figure(raw, path.name)
             except KeyError as exc:
                 raise FigureError(f"{path.name}: figure {raw.get('id')!r} lacks {exc}") from None
             if fig.id in seen:
@@ -283,9 +330,11 @@ def cell_members(fig: Figure, df: pd.DataFrame, codebook: Codebook, populations:
 
 def compute_figures(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
                     populations: dict, wave: dict[str, Any] | None = None) -> pd.DataFrame:
-    """The tidy figure table for every registered figure, in registry order."""
-    rows = [r for fig in figures for r in compute_figure(fig, df, codebook, populations, wave)]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    """The tidy figure table for every registered figure, in registry order (the same rows as
+    :func:`compute_figure` gives figure by figure; computed by :mod:`lpj_report.figure_engine`)."""
+    from lpj_report.figure_engine import figure_table
+
+    return figure_table(df, codebook, figures, populations, wave)
 
 
 @cache

@@ -1,24 +1,30 @@
-"""Read respondent data files into one raw table of codes, and turn it into the typed table.
+"""Read respondent data files: into batches of encoded columns, or into one raw table of codes.
 
 Supported files (chosen by suffix): ``.csv`` (UTF-8 with commas, or the Danish Excel export:
 semicolons, Windows-1252, decimal comma — detected automatically), ``.xlsx`` (first sheet),
 ``.sav`` (SPSS; codes are read, user-missing codes become blank) and ``.parquet``.
 
-The **raw table** has one ``object`` column per file column (names stripped and lower-cased)
-whose cells are ``None`` (blank), ``int``, ``float`` or ``str`` (text that is not a number, kept
-for the error report). Its index is the row number the user sees (CSV line with the header as
-line 1, Excel row, SPSS case, Parquet row from 1); ``raw.attrs`` holds ``source`` (file name)
-and ``row_kind`` (``line``, ``row``, ``case``). :func:`typed_table` makes the contract table of
-``docs/design.md``. Writers live in :mod:`lpj_report.write` and are re-exported here.
+Every reader streams: CSV through Arrow's CSV reader in blocks (:mod:`lpj_report.load_csv`),
+Excel in read-only mode row by row, SPSS and Parquet in chunks. :func:`open_source` gives a
+:class:`Source` whose batches :class:`lpj_report.columns.Checker` checks and types; memory stays
+proportional to the typed table. Files beyond the limits of :mod:`lpj_report.limits` are
+refused before they are read.
+
+The **raw table** (:func:`read_responses`) has one ``object`` column per file column (names
+stripped and lower-cased) whose cells are ``None`` (blank), ``int``, ``float`` or ``str`` (text
+that is not a number, kept for the error report). Its index is the row number the user sees
+(CSV line with the header as line 1, Excel row, SPSS case, Parquet row from 1); ``raw.attrs``
+holds ``source`` (file name) and ``row_kind`` (``line``, ``row``, ``case``). :func:`typed_table`
+makes the contract table of ``docs/design.md`` from it. Writers live in :mod:`lpj_report.write`
+and are re-exported here.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import math
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,26 +33,35 @@ import pandas as pd
 
 from lpj_report.cli_errors import DataError, Problem
 from lpj_report.codebook import Codebook
+from lpj_report.columns import Coded, Column, Numeric, coded_from_objects
+from lpj_report.limits import limit, size_text
 from lpj_report.write import raw_codes, write_responses
 
-__all__ = ["SUFFIXES", "DataError", "parse_cell", "raw_codes", "read_responses", "typed_table",
-           "write_responses"]
+__all__ = ["SUFFIXES", "DataError", "Source", "open_source", "parse_cell", "parse_code",
+           "raw_codes", "read_responses", "typed_table", "write_responses"]
 
 SUFFIXES = (".csv", ".xlsx", ".sav", ".parquet")
-DELIMITERS = (";", ",", "\t")
-_INT = re.compile(r"[+-]?\d+")
-_DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|\d*,\d+)([eE][+-]?\d+)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_INT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_POINT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?([0-9]+,[0-9]*|[0-9]*,[0-9]+)([eE][+-]?[0-9]+)?")
+#: A whole number written with thousands separators (``1.000``, ``12,345``): ambiguous as a code.
+GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}([.,][0-9]{3})+")
 _HINTS = {
     ".xls": "save it as an Excel workbook (.xlsx) or as CSV",
     ".zsav": "save it as an uncompressed SPSS .sav file",
     ".txt": "rename it to .csv if it is comma- or semicolon-separated text",
     ".tsv": "rename it to .csv (tab-separated text is understood)",
 }
+BATCH_ROWS = 65_536
 
 
 def parse_cell(value: object) -> int | float | str | None:
-    """One cell as a code: ``None`` (blank), ``int``, ``float`` or the stripped text."""
+    """One cell as a code: ``None`` (blank), ``int``, ``float`` or the stripped text.
+
+    Text is a number only when it is written as one: digits with an optional sign, decimal
+    point or decimal comma and exponent (``3``, ``34,5``, ``1e3``). Anything else — ``3_5``,
+    ``١``, ``inf``, ``1.234,5`` — stays text and is reported where a number is expected.
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, bool | np.bool_):
@@ -61,6 +76,14 @@ def parse_cell(value: object) -> int | float | str | None:
     return _parse_text(str(value))
 
 
+def parse_code(value: object) -> int | float | str | None:
+    """Like :func:`parse_cell`, for columns that hold codes: a whole number written with
+    thousands separators (``1.000``) stays text, since it cannot be told from a decimal."""
+    if isinstance(value, str) and GROUPED.fullmatch(value.strip()):
+        return value.strip()
+    return parse_cell(value)
+
+
 @lru_cache(maxsize=4096)
 def _parse_text(value: str) -> int | float | str | None:
     """Text from a file → blank, number (decimal point or comma) or the stripped text."""
@@ -69,23 +92,94 @@ def _parse_text(value: str) -> int | float | str | None:
         return None
     if _INT.fullmatch(text):
         return int(text)
-    number_text = text.replace(",", ".") if _DECIMAL_COMMA.fullmatch(text) else text
+    if _DECIMAL_POINT.fullmatch(text):
+        number_text = text
+    elif _DECIMAL_COMMA.fullmatch(text):
+        number_text = text.replace(",", ".")
+    else:
+        return text
     try:
         number = float(number_text)
-    except ValueError:
+    except (ValueError, OverflowError):
         return text
-    if not math.isfinite(number) or number_text.strip("+-").lower().startswith(("inf", "nan")):
+    if not math.isfinite(number):
         return text
     return int(number) if number.is_integer() else number
 
 
-def read_responses(path: str | Path) -> pd.DataFrame:
-    """Read a responses file into the raw table (see the module docstring).
+# ---------------------------------------------------------------------------- sources
 
-    Raises :class:`DataError` for a missing, unsupported, empty, header-only or unreadable file,
-    for duplicate column names and for CSV lines with the wrong number of values.
+
+@dataclass
+class Source:
+    """A responses file opened for reading, batch by batch.
+
+    ``batches`` yields ``(columns by name, number of rows)``; after it is exhausted,
+    ``problems`` holds what reading found (unnamed columns with values, formulas without a
+    value) and ``row_numbers(positions)`` turns row positions (0-based, over all batches) into
+    the numbers the user sees.
     """
-    path = Path(path)
+
+    name: str
+    names: list[str]
+    kind: str
+    batches: Iterator[tuple[dict[str, Column], int]]
+    row_numbers: Callable[[list[int]], list[int]]
+    problems: list[Problem] = field(default_factory=list)
+
+
+class UseCellReader(Exception):  # noqa: N818 — a signal, not an error
+    """The fast reader met something only the cell-by-cell reader reports exactly."""
+
+
+def header_names(name: str, header: list) -> tuple[list[str], list[int]]:
+    """Column names (stripped, lower-cased) and the positions without a name.
+
+    Raises :class:`DataError` for duplicate names and for a header without any name.
+    """
+    names = normalised_names(header)
+    problems = header_problems(name, names)
+    if problems:
+        raise DataError(problems)
+    return names, [p for p, col in enumerate(names) if not col]
+
+
+def normalised_names(header: list) -> list[str]:
+    return [str(h).strip().lower() if h is not None else "" for h in header]
+
+
+def header_problems(name: str, names: list[str]) -> list[Problem]:
+    """Duplicate column names, or no name at all."""
+    problems = []
+    seen: dict[str, list[int]] = {}
+    for pos, col in enumerate(names):
+        if col:
+            seen.setdefault(col, []).append(pos + 1)
+    for col, positions in seen.items():
+        if len(positions) > 1:
+            where = ", ".join(str(p) for p in positions)
+            problems.append(Problem(name, f"column name {col!r} appears {len(positions)} times "
+                                          f"(columns {where}); expected each column once"))
+    if not seen:
+        problems.append(Problem(name, "no column names found; expected a header row"))
+    return problems
+
+
+def unnamed_problem(name: str, pos: int) -> Problem:
+    return Problem(name, f"column {pos + 1} has values but no name in the header; expected a "
+                         "codebook column name")
+
+
+def code_columns(codebook: Codebook | None) -> set[str]:
+    """Columns whose cells are codes (single, multi and the respondent number)."""
+    if codebook is None:
+        return set()
+    return {c for v in codebook.questions if v.kind != "number" or v.name == "respondent"
+            for c in v.columns}
+
+
+def check_file(path: Path) -> None:
+    """Refuse a missing, unsupported, empty or oversized file before reading it."""
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -99,169 +193,213 @@ def read_responses(path: str | Path) -> pd.DataFrame:
         raise DataError.single(name, f"file not found: {path}")
     if not path.is_file():
         raise DataError.single(name, f"not a file: {path}")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise DataError.single(name, "the file is empty (0 bytes); expected a header and rows")
-    reader = {".csv": _read_csv, ".xlsx": _read_xlsx, ".sav": _read_sav,
-              ".parquet": _read_parquet}[suffix]
-    header, rows, kind, problems = reader(path)
-    return _build_raw(name, header, rows, kind, problems)
-
-
-def _build_raw(name: str, header: list, rows: list[tuple[int, list]], kind: str,
-               row_problems: list[Problem]) -> pd.DataFrame:
-    """Check the header, then make the raw table with user row numbers as index."""
-    problems: list[Problem] = []
-    names = [str(h).strip().lower() if h is not None else "" for h in header]
-    keep = []
-    for pos, col in enumerate(names):
-        has_data = any(pos < len(cells) and cells[pos] is not None for _, cells in rows)
-        if not col:
-            if has_data:
-                problems.append(Problem(name, f"column {pos + 1} has values but no name in the "
-                                              "header; expected a codebook column name"))
-            continue
-        keep.append(pos)
-    seen: dict[str, list[int]] = {}
-    for pos in keep:
-        seen.setdefault(names[pos], []).append(pos + 1)
-    for col, positions in seen.items():
-        if len(positions) > 1:
-            where = ", ".join(str(p) for p in positions)
-            problems.append(Problem(name, f"column name {col!r} appears {len(positions)} times "
-                                          f"(columns {where}); expected each column once"))
-    if not keep:
-        problems.append(Problem(name, "no column names found; expected a header row"))
-    if problems or row_problems:
-        raise DataError(problems + row_problems)
-    if not rows:
-        raise DataError.single(name, "the file has a header but no data rows")
-    data = {names[p]: [cells[p] if p < len(cells) else None for _, cells in rows] for p in keep}
-    raw = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()})
-    raw.index = pd.Index([n for n, _ in rows], name=kind)
-    raw.attrs.update(source=name, row_kind=kind)
-    return raw
-
-
-def _decode(data: bytes, name: str) -> str:
-    """Bytes → text: UTF-16 with BOM, else UTF-8 (BOM allowed), else Windows-1252."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    if data.startswith(b"PK\x03\x04"):
-        raise DataError.single(name, "this looks like an Excel workbook saved with the .csv "
-                                     "suffix; expected text (rename it to .xlsx)")
-    if data.startswith(b"\x1f\x8b"):
-        raise DataError.single(name, "this is a compressed (gzip) file; expected plain text "
-                                     "(unpack it first)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError as err:
-            line = data.count(b"\n", 0, err.start) + 1
-            raise DataError.single(
-                name, f"line {line}: cannot decode byte 0x{data[err.start]:02x}; expected text in "
-                      "UTF-8 or Windows-1252 (cp1252) — save it again as 'CSV UTF-8'") from None
-    bad = _CONTROL.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
+    most = limit("LPJ_MAX_DATA_MB") << 20
+    if size > most:
         raise DataError.single(
-            name, f"line {line}: binary data (control character {bad.group()!r}); expected "
-                  "comma- or semicolon-separated text — is it UTF-16 without a BOM, or not a CSV?")
-    return text
+            name, f"the file is {size_text(size)}; expected at most {size_text(most)} "
+                  "(raise the limit with the environment variable LPJ_MAX_DATA_MB=<MiB>)")
 
 
-def _read_csv(path: Path):
-    """CSV as (header, [(line, cells)], 'line'); delimiter and encoding are detected."""
-    name = path.name
-    text = _decode(path.read_bytes(), name)
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    if not first:
-        raise DataError.single(name, "the file is empty (only blank lines); expected a header")
-    delimiter = max(DELIMITERS, key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list]] = []
-    problems: list[Problem] = []
-    line_end = 0
-    try:
-        for record in reader:
-            line, line_end = line_end + 1, reader.line_num
-            cells = [parse_cell(c) for c in record]
-            if header is None:
-                if any(c is not None for c in cells):
-                    header = record
-                continue
-            if all(c is None for c in cells):
-                continue
-            extra = any(c is not None for c in cells[len(header):])
-            if extra or len(cells) < len(header):
-                problems.append(Problem(name, f"has {len(cells)} values; expected {len(header)}, "
-                                              "one per header column", line, "line"))
-            rows.append((line, cells))
-    except csv.Error as err:
-        raise DataError.single(name, f"line {reader.line_num}: unreadable CSV ({err})") from None
-    return header or [], rows, "line", problems
+def open_source(path: str | Path, codebook: Codebook | None = None, *,
+                cell_by_cell: bool = False) -> Source:
+    """Open a responses file for batch reading (see :class:`Source`).
+
+    ``codebook`` (optional) tells which columns hold codes, read strictly
+    (:func:`parse_code`). ``cell_by_cell`` reads a CSV file with Python's ``csv`` module,
+    which names ragged lines exactly; the fast reader hands over to it by raising
+    :class:`UseCellReader`.
+    """
+    path = Path(path)
+    check_file(path)
+    codes = code_columns(codebook)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        from lpj_report import load_csv
+
+        if cell_by_cell:
+            return load_csv.open_cell_by_cell(path, codes)
+        return load_csv.open_csv(path, codes)
+    if suffix == ".xlsx":
+        from lpj_report.load_xlsx import open_xlsx
+
+        return open_xlsx(path, codes)
+    if suffix == ".sav":
+        return _open_sav(path, codes)
+    return _open_parquet(path, codes)
 
 
-def _read_xlsx(path: Path):
-    """First worksheet as (header, [(excel_row, cells)], 'row'); blank rows are skipped."""
-    import openpyxl
+def source_from_raw(raw: pd.DataFrame, name: str, kind: str,
+                    codes: set[str] = frozenset()) -> Source:
+    """A raw table (object cells, user row numbers as index) as a one-batch source."""
+    batch = {col: coded_from_objects(raw[col].tolist(),
+                                     parse_code if col in codes else None)
+             for col in raw.columns}
+    index = raw.index
 
-    try:
-        workbook = openpyxl.load_workbook(path, data_only=True)
-    except Exception as err:  # zip, XML and openpyxl errors all mean unreadable
-        raise DataError.single(path.name, f"cannot open as an Excel workbook (.xlsx): "
-                                          f"{type(err).__name__}: {err}") from None
-    try:
-        sheet = workbook.worksheets[0]
-        header, rows = None, []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [parse_cell(v) for v in values]
-            if all(c is None for c in cells):
-                continue
-            if header is None:
-                header = list(values)
-            else:
-                rows.append((number, cells))
-    finally:
-        workbook.close()
-    if header is None:
-        raise DataError.single(path.name, "the first worksheet is empty; expected a header row")
-    return header, rows, "row", []
+    def rows(positions: list[int]) -> list[int]:
+        return [index[p] for p in positions]
+
+    return Source(name, list(raw.columns), kind, iter([(batch, len(raw))]), rows)
 
 
-def _read_sav(path: Path):
-    """SPSS codes (value labels not applied; user-missing codes → blank), one row per case."""
+def _positions_plus_one(positions: list[int]) -> list[int]:
+    return [p + 1 for p in positions]
+
+
+def _numbers_column(values: np.ndarray) -> Column:
+    return Numeric(np.asarray(values, dtype=np.float64))
+
+
+def _open_sav(path: Path, codes: set[str]) -> Source:
+    """SPSS codes (value labels not applied; user-missing codes → blank), in chunks of cases."""
     import pyreadstat
 
+    name = path.name
     try:
-        frame, _meta = pyreadstat.read_sav(path, apply_value_formats=False, user_missing=False)
+        _, meta = pyreadstat.read_sav(path, metadataonly=True)
+        chunks = pyreadstat.read_file_in_chunks(
+            pyreadstat.read_sav, path, chunksize=200_000, apply_value_formats=False,
+            user_missing=False)
+        first = next(chunks, None)
     except Exception as err:  # pyreadstat raises several unrelated types
-        raise DataError.single(path.name, f"cannot read as an SPSS .sav file: "
-                                          f"{type(err).__name__}: {err}") from None
-    return _frame_rows(frame, "case")
+        raise DataError.single(name, f"cannot read as an SPSS .sav file: "
+                                     f"{type(err).__name__}: {err}") from None
+    header = list(meta.column_names)
+    names, unnamed = header_names(name, header)
+    problems: list[Problem] = []
+
+    def batches():
+        chunk = first
+        while chunk is not None:
+            frame = chunk[0]
+            yield _frame_batch(frame, names, unnamed, codes, problems, name), len(frame)
+            chunk = next(chunks, None)
+
+    if first is None or meta.number_rows == 0 or len(first[0]) == 0:
+        raise DataError.single(name, "the file has a header but no data rows")
+    return Source(name, [n for n in names if n], "case", batches(), _positions_plus_one,
+                  problems)
 
 
-def _read_parquet(path: Path):
-    """Parquet columns as they are; rows counted from 1."""
+def _frame_batch(frame: pd.DataFrame, names: list[str], unnamed: list[int], codes: set[str],
+                 problems: list[Problem], name: str) -> dict[str, Column]:
+    batch: dict[str, Column] = {}
+    for pos, col in enumerate(names):
+        series = frame.iloc[:, pos]
+        if series.dtype.kind in "fiu":
+            column = _numbers_column(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        else:
+            parse = parse_code if col in codes else parse_cell
+            column = coded_from_objects([parse(v) for v in series.tolist()])
+        if not col:
+            _note_unnamed(column, pos, unnamed, problems, name)
+            continue
+        batch[col] = column
+    return batch
+
+
+def _note_unnamed(column: Column, pos: int, unnamed: list[int], problems: list[Problem],
+                  name: str) -> None:
+    has_data = ((column.index >= 0).any() if isinstance(column, Coded)
+                else (~np.isnan(column.values)).any())
+    if has_data and pos in unnamed:
+        unnamed.remove(pos)
+        problems.append(unnamed_problem(name, pos))
+
+
+def _open_parquet(path: Path, codes: set[str]) -> Source:
+    """Parquet columns as they are, in batches; rows counted from 1."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    name = path.name
     try:
-        table = pq.read_table(path)
+        parquet = pq.ParquetFile(path)
+        header = parquet.schema_arrow.names
     except Exception as err:  # arrow raises OSError, ArrowInvalid, ...
-        raise DataError.single(path.name, f"cannot read as a Parquet file: "
-                                          f"{type(err).__name__}: {err}") from None
-    names = table.schema.names
-    columns = [table.column(i).to_pylist() for i in range(len(names))]
-    rows = [(i + 1, [parse_cell(col[i]) for col in columns]) for i in range(table.num_rows)]
-    return names, rows, "row", []
+        raise DataError.single(name, f"cannot read as a Parquet file: "
+                                     f"{type(err).__name__}: {err}") from None
+    names, unnamed = header_names(name, header)
+    if parquet.metadata.num_rows == 0:
+        raise DataError.single(name, "the file has a header but no data rows")
+    problems: list[Problem] = []
+
+    def arrow_column(array, col: str) -> Column:
+        kind = array.type
+        parse = parse_code if col in codes else parse_cell
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            return _numbers_column(array.to_numpy(zero_copy_only=False))
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            from lpj_report.load_csv import coded_from_arrow
+
+            return coded_from_arrow(array, parse)
+        return coded_from_objects([parse(v) for v in array.to_pylist()])
+
+    def batches():
+        try:
+            for record in parquet.iter_batches(batch_size=BATCH_ROWS):
+                batch = {}
+                for pos, col in enumerate(names):
+                    column = arrow_column(record.column(pos), col)
+                    if not col:
+                        _note_unnamed(column, pos, unnamed, problems, name)
+                        continue
+                    batch[col] = column
+                yield batch, record.num_rows
+        except (OSError, pa.ArrowException) as err:
+            raise DataError.single(name, f"cannot read as a Parquet file: "
+                                         f"{type(err).__name__}: {err}") from None
+
+    return Source(name, [n for n in names if n], "row", batches(), _positions_plus_one,
+                  problems)
 
 
-def _frame_rows(frame: pd.DataFrame, kind: str):
-    columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
-    rows = [(i + 1, [parse_cell(col[i]) for col in columns]) for i in range(len(frame))]
-    return list(frame.columns), rows, kind, []
+# ---------------------------------------------------------------------------- raw table
+
+
+def read_responses(path: str | Path, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Read a responses file into the raw table (see the module docstring).
+
+    Raises :class:`DataError` for a missing, unsupported, empty, header-only, oversized or
+    unreadable file, for duplicate column names and for CSV lines with the wrong number of
+    values. With ``codebook``, code columns are read strictly (:func:`parse_code`).
+    """
+    path = Path(path)
+    source = open_source(path, codebook)
+    try:
+        return _raw_from_source(source)
+    except UseCellReader:
+        return _raw_from_source(open_source(path, codebook, cell_by_cell=True))
+
+
+def _raw_from_source(source: Source) -> pd.DataFrame:
+    parts: dict[str, list] = {c: [] for c in source.names}
+    total = 0
+    for batch, n in source.batches:
+        total += n
+        for col in source.names:
+            column = batch[col]
+            if isinstance(column, Coded):
+                lookup = np.empty(len(column.cells) + 1, dtype=object)
+                lookup[:-1] = column.cells
+                lookup[-1] = None
+                parts[col].append(lookup[column.index])
+            else:
+                parts[col].append(np.array([parse_cell(v) for v in column.values.tolist()],
+                                           dtype=object))
+    if source.problems:
+        raise DataError(source.problems)
+    if not total:
+        raise DataError.single(source.name, "the file has a header but no data rows")
+    data = {c: pd.Series(np.concatenate(p) if p else [], dtype=object)
+            for c, p in parts.items()}
+    raw = pd.DataFrame(data)
+    raw.index = pd.Index(source.row_numbers(list(range(total))), name=source.kind)
+    raw.attrs.update(source=source.name, row_kind=source.kind)
+    return raw
 
 
 def typed_table(raw: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -269,7 +407,8 @@ def typed_table(raw: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
 
     Columns come in codebook order (:attr:`Codebook.data_columns`); the index is 0..n-1.
     ``raw`` must have passed :func:`lpj_report.validate.validate`; a value that is not a code
-    raises ``ValueError``.
+    raises ``ValueError``. (:func:`lpj_report.validate.read_and_validate` types files batch
+    by batch instead; the two agree, which the tests check.)
     """
     out = {}
     for var in codebook.questions:

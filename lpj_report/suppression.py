@@ -53,7 +53,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import sparse
 from scipy.optimize import linprog
 
@@ -80,9 +79,20 @@ class Config:
 
 @cache
 def _file_config(path: Path = CONFIG_FILE) -> dict[str, Any]:
+    from lpj_report.readers import mapping, read_yaml, text, whole_number
+
     if not path.exists():
         return {}
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("disclosure") or {}
+    file = path.name
+    doc = mapping(read_yaml(path, "disclosure settings"), file, "(top level)",
+                  "a mapping with the key 'disclosure'")
+    raw = mapping(doc.get("disclosure"), file, "disclosure", "a mapping (min_base, mark)")
+    if "min_base" in raw:
+        whole_number(raw["min_base"], file, "disclosure.min_base", "a whole number ≥ 1",
+                     minimum=1)
+    if "mark" in raw:
+        text(raw["mark"], file, "disclosure.mark", "the mark as text, e.g. ◊")
+    return raw
 
 
 def load_config(min_base: int | None = None) -> Config:

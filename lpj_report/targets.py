@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import yaml
-
+from lpj_report.cli_errors import InputError
 from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure, category_keys, group_keys
 from lpj_report.paths import PUBLISHED_DIR
+from lpj_report.readers import mapping, read_yaml, sequence
 
 
-class TargetError(ValueError):
+class TargetError(InputError):
     """A target refers to something the registry or codebook does not have."""
 
 
@@ -145,14 +145,22 @@ def load_published(year: int, codebook: Codebook, figures: list[Figure],
     claims: list[Claim] = []
     seen: set[str] = set()
     for path in sorted(folder.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = mapping(read_yaml(path, "published-targets file"), path.name, "(top level)",
+                      "a mapping with 'numbers', 'rankings' or 'claims'")
         for key, parse, out in (("numbers", _number, numbers), ("rankings", _ranking, rankings),
                                 ("claims", _claim, claims)):
-            for raw in doc.get(key) or []:
+            for raw in sequence(doc.get(key), path.name, key, f"a list of {key}"):
+                raw = mapping(raw, path.name, key, "a mapping per entry (id, …)",
+                              empty_ok=False)
                 try:
                     item = parse(raw)
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise TargetError(f"{path.name}: {key} entry {raw.get('id')!r}: {exc}") from None
+                except KeyError as exc:
+                    raise TargetError(f"{path.name}: {key} entry {raw.get('id')!r} lacks "
+                                      f"{exc}") from None
+                except (TypeError, ValueError, AttributeError) as exc:
+                    raise TargetError(f"{path.name}: {key} entry {raw.get('id')!r}: {exc}; "
+                                      "expected the fields of docs/design.md (Published "
+                                      "targets)") from None
                 if item.id in seen:
                     raise TargetError(f"{path.name}: target id {item.id!r} used twice")
                 seen.add(item.id)

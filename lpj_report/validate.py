@@ -12,6 +12,11 @@ The rules are a pandera schema built from the codebook (:func:`build_schema`):
 ``validate(raw, lazy=True)`` collects every failure; :func:`problems_from` turns pandera's
 ``failure_cases`` into :class:`Problem` lines with the row number the user sees.
 :func:`read_and_validate` is the public entry point; it never writes anything.
+
+Files are checked batch by batch with the same rules, vectorised over columns
+(:class:`lpj_report.columns.Checker`); only the rows that break a rule are rebuilt as a raw
+table and run through the pandera schema, which names every problem. At most
+:data:`lpj_report.columns.MAX_NAMED_ROWS` rows with problems are named; the rest are counted.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ import pandera.pandas as pa
 
 from lpj_report.cli_errors import DataError, Problem, run_guarded, show_value
 from lpj_report.codebook import Codebook, Variable, default_codebook, load_codebook
-from lpj_report.load import read_responses, typed_table
+from lpj_report.columns import MAX_NAMED_ROWS, Checker
+from lpj_report.load import GROUPED, Source, UseCellReader, open_source, source_from_raw
 
-__all__ = ["DataError", "Problem", "build_schema", "problems_from", "read_and_validate",
-           "validate"]
+__all__ = ["DataError", "Problem", "build_schema", "check_source", "problems_from",
+           "read_and_validate", "validate", "validate_files"]
 
 ID_COLUMN = "respondent"
 ROLE_COLUMN = "rolle"
@@ -158,16 +164,19 @@ def _describe(tag: str, column: str, value: object, row: object, raw: pd.DataFra
         return "a respondent number (every row needs one)"
     if tag == "not_nullable":
         return f"the respondent's role, one of {_codes_text(var)}"
+    grouped = isinstance(value, str) and GROUPED.fullmatch(value) is not None
+    hint = (f" ({value!r} has a thousands separator: write the code as a whole number without "
+            "separators)") if grouped else ""
     if kind == "code":
-        text = f"one of {_codes_text(var)}"
+        text = f"one of {_codes_text(var)}" + hint
         labelled = [c for c in var.codes if str(value).strip().lower() == c.label.lower()]
         if labelled:
             text += f" ({value!r} is the label of code {labelled[0].code}: write codes, not labels)"
         return text
     if kind == "multi":
-        return "1 (ticked), 0 (not ticked) or blank"
+        return "1 (ticked), 0 (not ticked) or blank" + hint
     if kind in ("number", "range"):
-        return _range_text(var)
+        return _range_text(var) + hint
     if kind == "integer":
         return "a whole number"
     if tag == "field_uniqueness":
@@ -210,6 +219,10 @@ def problems_from(failure_cases: pd.DataFrame, raw: pd.DataFrame,
             continue
         cells = case.items() if isinstance(case, dict) else [(rec.column, case)]
         for column, value in cells:
+            if column not in owner:
+                # a check that could not run (pandera reports its error on the schema)
+                problems.append(Problem(file, f"the check {tag!r} could not be run: {case}"))
+                break
             if tag == "max":
                 ticks.setdefault((row, owner[column].name), []).append(column)
                 continue
@@ -226,12 +239,52 @@ def problems_from(failure_cases: pd.DataFrame, raw: pd.DataFrame,
     return list(dict.fromkeys(problems))
 
 
-def validate(raw: pd.DataFrame, codebook: Codebook) -> None:
-    """Check ``raw`` against the codebook; raise :class:`DataError` listing every problem."""
+def _schema_problems(raw: pd.DataFrame, codebook: Codebook) -> list[Problem]:
     try:
         build_schema(codebook).validate(raw, lazy=True)
     except pa.errors.SchemaErrors as err:
-        raise DataError(problems_from(err.failure_cases, raw, codebook)) from None
+        return problems_from(err.failure_cases, raw, codebook)
+    return []
+
+
+def check_source(source: Source, codebook: Codebook,
+                 raw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Check every batch of ``source``; the typed table, or :class:`DataError` with every
+    problem (the rows that break a rule are named by the pandera schema; with ``raw``, its
+    own rows are used instead of rebuilt ones)."""
+    checker = Checker(codebook, source.names)
+    for batch, n in source.batches:
+        checker.add(batch, n)
+    if source.problems:
+        raise DataError(source.problems)
+    if not checker.rows:
+        raise DataError.single(source.name, "the file has a header but no data rows")
+    if checker.has_problems:
+        positions, unnamed = checker.named_rows()
+        if raw is not None:
+            rows = raw.iloc[positions]
+        else:
+            rows = pd.DataFrame({c: pd.Series(v, dtype=object)
+                                 for c, v in checker.raw_rows(positions).items()})
+            rows.index = pd.Index(source.row_numbers(positions), name=source.kind)
+            rows.attrs.update(source=source.name, row_kind=source.kind)
+        problems = _schema_problems(rows, codebook)
+        if unnamed:
+            last = rows.index[-1] if len(rows) else "?"
+            more, first = (f"{n:,}".replace(",", ".") for n in (unnamed, MAX_NAMED_ROWS))
+            problems.insert(0, Problem(  # first, so that the capped report shows it
+                source.name, f"{more} more rows with problems after {source.kind} {last} are "
+                             f"not listed (the first {first} are); fix these and check again"))
+        if problems:
+            raise DataError(problems)
+    return checker.typed_frame()
+
+
+def validate(raw: pd.DataFrame, codebook: Codebook) -> None:
+    """Check ``raw`` against the codebook; raise :class:`DataError` listing every problem."""
+    name = raw.attrs.get("source", "data")
+    source = source_from_raw(raw, name, raw.attrs.get("row_kind", "row"))
+    check_source(source, codebook, raw=raw)
 
 
 def read_and_validate(path: str | Path, codebook: Codebook | None = None) -> pd.DataFrame:
@@ -240,9 +293,32 @@ def read_and_validate(path: str | Path, codebook: Codebook | None = None) -> pd.
     Raises :class:`DataError` with every problem found. Nothing is written.
     """
     codebook = codebook or default_codebook()
-    raw = read_responses(path)
-    validate(raw, codebook)
-    return typed_table(raw, codebook)
+    try:
+        return check_source(open_source(path, codebook), codebook)
+    except UseCellReader:
+        return check_source(open_source(path, codebook, cell_by_cell=True), codebook)
+    except MemoryError:
+        raise DataError.single(Path(path).name, "not enough memory to read and check this "
+                                                "file; expected a smaller file") from None
+
+
+def validate_files(paths: list[Path], codebook: Codebook) -> int:
+    """Check every file (all of them, whatever the first gives), print each result and a
+    summary; 0 when every file passed, 2 otherwise."""
+    failed = 0
+    for path in paths:
+        try:
+            typed = read_and_validate(path, codebook)
+        except DataError as err:
+            failed += 1
+            print(err.report(), file=sys.stderr)
+            continue
+        print(f"{Path(path).name}: {len(typed)} respondents, all checks passed")
+    if len(paths) > 1:
+        ok = len(paths) - failed
+        print(f"{len(paths)} files checked: {ok} passed, {failed} with problems",
+              file=sys.stderr if failed else sys.stdout)
+    return 2 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,10 +332,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def check_all() -> int:
         codebook = load_codebook(args.codebook) if args.codebook else default_codebook()
-        for path in args.files:
-            typed = read_and_validate(path, codebook)
-            print(f"{Path(path).name}: {len(typed)} respondents, all checks passed")
-        return 0
+        return validate_files(args.files, codebook)
 
     return run_guarded(check_all)
 

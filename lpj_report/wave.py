@@ -8,16 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from lpj_report.cli_errors import InputError
 from lpj_report.codebook import Codebook
 from lpj_report.derive import apply_derived
 from lpj_report.paths import WAVES_DIR
+from lpj_report.readers import mapping, read_yaml, text, whole_number
 
 STATUSES = ("reconstruction", "fictitious", "real")
+SENT = ("a mapping of role → questionnaires sent, each a whole number above 0, e.g. "
+        "{medarbejder: 1924, tillidsrepraesentant: 200, leder: 125}")
 
 
-class WaveError(ValueError):
+class WaveError(InputError):
     """The wave folder or its metadata is missing or inconsistent."""
 
 
@@ -42,18 +45,88 @@ def available_waves() -> list[int]:
 
 
 def load_wave(year: int | str, folder: Path | None = None) -> Wave:
+    """The wave's metadata from ``wave.yaml``, checked (see :func:`check_meta`)."""
     folder = folder or WAVES_DIR / str(year)
     path = folder / "wave.yaml"
     if not path.exists():
         valid = ", ".join(map(str, available_waves())) or "none"
         raise WaveError(f"no survey wave {year}: {path} does not exist (available: {valid})")
-    meta = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("wave") or {}
-    if meta.get("status", "real") not in STATUSES:
-        raise WaveError(f"{path}: status must be one of {STATUSES}")
+    doc = mapping(read_yaml(path, "wave file"), str(path), "(top level)",
+                  "a mapping with the key 'wave'")
+    meta = mapping(doc.get("wave"), str(path), "wave",
+                   "a mapping of the wave's facts (year, status, sent, …)")
+    check_meta(meta, str(path))
+    return Wave(int(meta["year"]), folder, meta)
+
+
+def check_meta(meta: dict[str, Any], file: str) -> None:
+    """The facts of ``wave.yaml`` a build relies on, each of the right kind.
+
+    ``year`` a whole number; ``status`` one of :data:`STATUSES`; ``sent`` a mapping of role →
+    questionnaires sent (a whole number above 0); ``returned`` (optional) the same, at most
+    ``sent`` per role; ``responses`` a file name; ``municipalities`` a mapping of text.
+    """
     for key in ("year", "sent"):
         if key not in meta:
-            raise WaveError(f"{path}: missing '{key}'")
-    return Wave(int(meta["year"]), folder, meta)
+            raise WaveError.at(file, f"the key '{key}' is missing (see docs/design.md, Waves)", key=key)
+    whole_number(meta["year"], file, "year", "a whole number (the survey year, e.g. 2002)",
+                 minimum=1900, maximum=2999)
+    status = meta.get("status", "real")
+    if status not in STATUSES:
+        raise WaveError.at(file, f"one of {', '.join(STATUSES)}", key="status", value=status)
+    sent = _per_role(meta["sent"], file, "sent")
+    if "returned" in meta and meta["returned"] is not None:
+        returned = _per_role(meta["returned"], file, "returned")
+        for role, n in returned.items():
+            if role not in sent:
+                raise WaveError.at(file, f"a role that 'sent' lists ({', '.join(sent)})",
+                                   key=f"returned.{role}", value=n)
+            if n > sent[role]:
+                raise WaveError.at(file, f"at most the {sent[role]} questionnaires sent to "
+                                         f"{role} (returned ≤ sent)", key=f"returned.{role}",
+                                   value=n)
+    if "responses" in meta:
+        text(meta["responses"], file, "responses", "the data file's name, e.g. responses.csv")
+    for key, value in mapping(meta.get("municipalities"), file, "municipalities",
+                              "a mapping of municipality → size group").items():
+        text(value, file, f"municipalities.{key}", "a size group (lille, mellem, stor)")
+    for key in ("seed", "predecessor"):
+        if meta.get(key) is not None:
+            whole_number(meta[key], file, key, "a whole number")
+
+
+def _per_role(value: Any, file: str, key: str) -> dict[str, int]:
+    roles = mapping(value, file, key, SENT, empty_ok=False)
+    if not roles:
+        raise WaveError.at(file, SENT, key=key, value=value)
+    for role, n in roles.items():
+        text(role, file, key, SENT)
+        whole_number(n, file, f"{key}.{role}", "a whole number above 0", minimum=1)
+    return roles
+
+
+def check_returned(wave: Wave, data: pd.DataFrame, codebook: Codebook) -> None:
+    """Every role in the data was sent questionnaires, at least as many as were returned."""
+    file = str(wave.folder / "wave.yaml")
+    sent = wave.meta["sent"]
+    roles = {r.key: r for r in codebook.roles}
+    for key in sent:
+        if key not in roles:
+            raise WaveError.at(file, f"a role of the codebook ({', '.join(roles)})",
+                               key=f"sent.{key}", value=key)
+    counts = data["rolle"].value_counts()
+    data_name = wave.responses_path.name
+    for key, role in roles.items():
+        n = int(counts.get(key, 0))
+        if n and key not in sent:
+            raise WaveError.at(file, f"the questionnaires sent to {key} ({data_name} holds {n} "
+                                     f"respondents with rolle {role.code} {role.label})",
+                               key="sent", value=sorted(sent))
+        if n > int(sent.get(key, 0)):
+            raise WaveError.at(file, f"at least the {n} questionnaires returned ({data_name} "
+                                     f"holds {n} respondents with rolle {role.code} "
+                                     f"{role.label}; sent ≥ returned)", key=f"sent.{key}",
+                               value=sent[key])
 
 
 def sha256(path: Path) -> str:
@@ -65,4 +138,5 @@ def load_responses(wave: Wave, codebook: Codebook) -> pd.DataFrame:
     from lpj_report.validate import read_and_validate
 
     typed = read_and_validate(wave.responses_path, codebook)
+    check_returned(wave, typed, codebook)
     return apply_derived(typed, codebook, wave.meta)

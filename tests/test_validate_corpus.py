@@ -60,6 +60,12 @@ EXPECTED = {
     "not_spss.sav": [(None, None, None, "cannot read as an SPSS .sav file")],
     "ragged_row.csv": [(5, None, None, "has 17 values; expected 15")],
     "responses.xls": [(None, None, None, "unsupported file type '.xls'")],
+    "underscore_number.csv": [(3, "alder", "'3_5'", AGE)],
+    "thousands_code.csv": [(4, "koen", "'1.000'",
+                            KOEN + " ('1.000' has a thousands separator")],
+    "formula_no_value.xlsx": [(4, "alder", "=40+1",
+                               "a value: the formula in cell E4 has no saved result")],
+    "far_cell.xlsx": [(None, None, None, "'svar' uses cells up to XFD1048576")],
 }
 ROW_KIND = {".csv": "line", ".xlsx": "row", ".sav": "case"}
 
