@@ -38,12 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from jinja2 import nodes
 from jinja2.ext import Extension
 from markdown_it import MarkdownIt
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
+
+from lpj_report.readers import parse_yaml
 
 OPEN, SEP, CLOSE = "\ue000", "\ue001", "\ue002"
 CONTAINERS = ("intro", "keypoints", "factbox", "metode")
@@ -254,10 +255,7 @@ def read_source(path: Path) -> Source:
         end = text.find("\n---", 4)
         if end < 0:
             raise ChapterError(f"{path.name}: front matter without its closing ---")
-        try:
-            meta = yaml.safe_load(text[4:end]) or {}
-        except yaml.YAMLError as err:
-            raise ChapterError(f"{path.name}: front matter: {err}") from None
+        meta = parse_yaml(text[4:end], f"{path.name} (front matter)", 1) or {}
     return Source(path, meta, text)
 
 
@@ -307,7 +305,7 @@ def parse(rendered: str, where: str) -> dict[str, Any]:
     while i < len(tokens):
         tok = tokens[i]
         if tok.type == "front_matter":
-            section.update(yaml.safe_load(tok.content) or {})
+            section.update(parse_yaml(tok.content, f"{where} (front matter)") or {})
         elif tok.type.startswith("container_") and tok.nesting == 1:
             name = _container_name(tok.info)
             container = {"name": name, **dict(_ATTR.findall(tok.info)), "paragraphs": [],
@@ -387,10 +385,7 @@ def _fence(tok, where: str) -> dict[str, Any]:
     kind = tok.info.strip().strip("{}")
     if kind not in FENCES:
         raise ChapterError(f"{where}: unknown block ```{{{kind}}}``` (use one of {FENCES})")
-    try:
-        spec = yaml.safe_load(tok.content) or {}
-    except yaml.YAMLError as err:
-        raise ChapterError(f"{where}: ```{{{kind}}}``` block: {err}") from None
+    spec = parse_yaml(tok.content, f"{where}, a ```{{{kind}}}``` block") or {}
     if not isinstance(spec, dict):
         raise ChapterError(f"{where}: ```{{{kind}}}``` block must hold key: value lines")
     return {"fence": kind, **spec}

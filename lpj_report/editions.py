@@ -45,11 +45,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from lpj_report import format as fmt
 from lpj_report.figures import ALL, Figure, category_keys, compute_figures, group_keys
 from lpj_report.paths import REPORT_DIR, TEMPLATES_DIR
+from lpj_report.readers import read_yaml
 
 EDITIONS_DIR = TEMPLATES_DIR / "editions"
 MANIFEST = EDITIONS_DIR / "_figurer.yaml"
@@ -115,7 +115,7 @@ def default_root(year: int) -> Path:
 
 
 def edition_figure_ids() -> list[str]:
-    raw = yaml.safe_load(MANIFEST.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(MANIFEST, "edition manifest") or {}
     return list(raw.get("figures") or [])
 
 
@@ -338,7 +338,7 @@ def _diff_text(d, unit: str, decimals: int) -> str:
 
 @cache
 def _words() -> dict[str, Any]:
-    return yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    return read_yaml(WORDS_FILE, "phrase file") or {}
 
 
 def comparison_word(direction: str, unit: str) -> str:

@@ -42,12 +42,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from lpj_report import stats
 from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure, category_keys, cell_members, group_keys
 from lpj_report.paths import DATA_DIR
+from lpj_report.readers import read_yaml
 
 FINDINGS_DIR = DATA_DIR / "findings"
 TESTS = ("chi2", "spearman", "two_proportions", "two_means", "cells", "ranking", "options")
@@ -198,14 +198,14 @@ def load_findings(codebook: Codebook, registry: dict[str, Figure], populations: 
                   folder: Path | None = None) -> Registry:
     """Read ``_families.yaml`` and every finding file (name order) and check each finding."""
     folder = folder or FINDINGS_DIR
-    head = yaml.safe_load((folder / "_families.yaml").read_text(encoding="utf-8")) or {}
+    head = read_yaml(folder / "_families.yaml", "families file") or {}
     families = {str(f["id"]): Family(str(f["id"]), str(f.get("title", "")),
                                      str(f.get("note", "")))
                 for f in head.get("families") or []}
     settings = Settings(**(head.get("settings") or {}))
     findings: dict[str, Finding] = {}
     for path in sorted(folder.glob("[!_]*.yaml")):
-        for raw in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("findings") or []:
+        for raw in (read_yaml(path, "findings file") or {}).get("findings") or []:
             try:
                 item = _finding(raw, path.name)
             except (KeyError, TypeError, ValueError) as exc:

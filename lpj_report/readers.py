@@ -129,6 +129,21 @@ def _expanded_size(doc: Any, most_nodes: int, most_aliases: int, name: str) -> N
         stack.extend((c, False) for c in children)
 
 
+def parse_yaml(source: str, name: str, line_offset: int = 0) -> Any:
+    """A YAML document given as text (a chapter's front matter or block options), read like
+    :func:`read_yaml`; ``name`` and ``line_offset`` place an error in its file."""
+    try:
+        doc = yaml.load(source, Loader=_StrictLoader)  # noqa: S506 — a safe loader
+    except yaml.YAMLError as err:
+        line, problem = _yaml_problem(err)
+        raise InputError.at(name, problem, line=None if line is None else line + line_offset) \
+            from None
+    except RecursionError:
+        raise InputError.at(name, "nested too deeply; expected plain YAML") from None
+    _expanded_size(doc, limit("LPJ_MAX_YAML_NODES"), limit("LPJ_MAX_YAML_ALIASES"), name)
+    return doc
+
+
 def read_yaml(path: Path, what: str = "YAML file") -> Any:
     """The document of a YAML file (``None`` when it is empty), read strictly (module docstring)."""
     path = Path(path)

@@ -30,11 +30,11 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
-import yaml
 from markupsafe import Markup
 
 from lpj_report import format as fmt
 from lpj_report.paths import ROOT, TEMPLATES_DIR
+from lpj_report.readers import read_yaml
 
 FONT_DIR = ROOT / "assets" / "fonts"
 CSS_FILE = TEMPLATES_DIR / "static" / "report.css"
@@ -82,7 +82,7 @@ def environment() -> jinja2.Environment:
 
 @cache
 def _notices() -> dict[str, dict[str, str]]:
-    return yaml.safe_load((TEMPLATES_DIR / "notices.yaml").read_text(encoding="utf-8"))
+    return read_yaml(TEMPLATES_DIR / "notices.yaml", "notices file")
 
 
 # --------------------------------------------------------------------------- context

@@ -27,8 +27,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lpj_report import __version__
 from lpj_report import format as fmt
 from lpj_report.chapters import ChapterError, parse, read_source, render_source, text_environment
@@ -42,6 +40,7 @@ from lpj_report.content import (
 )
 from lpj_report.finding_views import FindingView, finding_views, possible_verdicts
 from lpj_report.paths import ROOT, TEMPLATES_DIR
+from lpj_report.readers import read_yaml
 from lpj_report.trend import attach, previous_table, significant_changes
 
 CHAPTERS_DIR = TEMPLATES_DIR / "chapters"
@@ -181,7 +180,7 @@ def words() -> dict[str, dict[str, str]]:
     sentence ("i dagplejen", "dagplejerne")."""
     if not WORDS_FILE.exists():
         return {}
-    return yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    return read_yaml(WORDS_FILE, "phrase file") or {}
 
 
 def _phrase(form: str, key: str, fallback: str) -> str:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy import stats
 
 from lpj_report.codebook import Codebook, Variable
 from lpj_report.paths import DATA_DIR
+from lpj_report.readers import read_yaml
 
 MISSING = "__missing__"
 
@@ -99,7 +99,7 @@ def load_model(codebook: Codebook, folder: Path | None = None,
     steps: list[Step] = []
     seen: set[str] = set()
     for path in sorted(folder.glob("*.yaml")):
-        for raw in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("variables") or []:
+        for raw in (read_yaml(path, "reconstruction model") or {}).get("variables") or []:
             name = raw["name"]
             raw = {**raw, **overrides.pop(name, {})}
             if name in seen:
