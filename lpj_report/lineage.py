@@ -7,8 +7,8 @@ from a ``{% finding %}`` block (:mod:`lpj_report.chapters`) and so carry the fin
 sentences of running text (paragraphs and list items) that contain one of :data:`WORDS` outside
 any finding and outside method text (``data-kind="metode"``) and the source notes under
 figures and tables (``p.note``); contents lists (``<nav>``) are headings, not sentences.
-Category labels and question wordings (``i mindre grad``, ``Mere tid til de samme opgaver``) are facts of the questionnaire,
-not comparisons: they are removed before the words are looked for.
+Category labels and question wordings (``i mindre grad``, ``Mere tid til de samme opgaver``) are
+facts of the questionnaire, not comparisons: they are removed before the words are looked for.
 
 :func:`sentences` lists every sentence with its finding ids, for figures.json and
 ``lpj build --trace``.

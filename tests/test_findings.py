@@ -17,7 +17,7 @@ from scipy import stats as sps
 from lpj_report import stats
 from lpj_report.chapters import ChapterError, parse, render_source, segments, text_environment
 from lpj_report.derive import apply_derived
-from lpj_report.findings import Finding, compute, evaluate
+from lpj_report.findings import compute, evaluate
 from lpj_report.pipeline import Build, Project
 
 

@@ -10,7 +10,6 @@ about one report in twenty may still state one; at least 18 of the 20 must state
 from __future__ import annotations
 
 import pytest
-
 from textkit import (
     altered,
     base_build,

@@ -17,14 +17,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from lpj_report.chapters import read_source
-from lpj_report.content import figure_view
-from lpj_report.derive import LEARNED
-from lpj_report.figures import Figure
-from lpj_report.pipeline import Build, Project
-from lpj_report.report_context import CHAPTERS_DIR, claims_for, group_names, ranked_items
-from lpj_report.wave import Wave, available_waves
 from textkit import (
     altered,
     base_build,
@@ -39,6 +31,14 @@ from textkit import (
     texts,
     unsupported,
 )
+
+from lpj_report.chapters import read_source
+from lpj_report.content import figure_view
+from lpj_report.derive import LEARNED
+from lpj_report.figures import Figure
+from lpj_report.pipeline import Build, Project
+from lpj_report.report_context import CHAPTERS_DIR, claims_for, group_names, ranked_items
+from lpj_report.wave import Wave, available_waves
 
 
 @pytest.fixture(scope="module")
