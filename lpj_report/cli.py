@@ -131,12 +131,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from lpj_report.codebook import default_codebook
-    from lpj_report.validate import read_and_validate
+    from lpj_report.editrules import read_checked
 
     codebook = default_codebook()
     for path in args.files:
-        typed = read_and_validate(Path(path), codebook)
-        print(f"{Path(path).name}: {len(typed)} respondents, all checks passed")
+        typed, warnings = read_checked(Path(path), codebook, args.edit_rules)
+        rules = (f"; {len(warnings)} edit-rule warning(s) above" if warnings
+                 else ", edit rules hold")
+        print(f"{Path(path).name}: {len(typed)} respondents, codebook checks passed{rules}")
     return 0
 
 
@@ -199,6 +201,8 @@ def parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("validate", help="check data files against the codebook")
     c.add_argument("files", nargs="+")
+    c.add_argument("--edit-rules", choices=("error", "warning"),
+                   help="severity of every edit rule (default: as in data/codebook/rules.yaml)")
     c.set_defaults(func=cmd_validate)
     return p
 
