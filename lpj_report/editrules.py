@@ -379,10 +379,11 @@ def chain_bounds(rule: Rule, var: str, values: dict[str, np.ndarray], n: int,
     if not pos:
         return lo, hi
     j = pos[0]
+    offset = rule.operands[j].const          # the operand is var + offset
     vals = {}
     for k, o in enumerate(rule.operands):
         if k != j and set(o.names) <= known:
-            vals[k] = o.evaluate(values, n)
+            vals[k] = o.evaluate(values, n) - offset
     for direction in (-1, 1):
         filled = np.zeros(n, dtype=bool)
         k = j + direction

@@ -47,7 +47,7 @@ def to_codes(table: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return frame.sort_values("respondent", kind="stable").reset_index(drop=True)
 
 
-CHANGE_KEYS = ("prior", "prior_by", "associate", "missing", "balance")
+CHANGE_KEYS = ("prior", "prior_by", "associate", "score", "missing")
 
 
 def model_overrides(changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -95,6 +95,15 @@ def generate(codebook: Codebook, figures: list[Figure], populations: dict,
     if missing:
         raise ModelError("not in the reconstruction model (data/reconstruction): "
                          + ", ".join(missing))
-    builder = Builder(codebook, figures, populations, published, steps, wave, seed)
+    reference = None
+    if wave.get("prior_from"):
+        from lpj_report.wave import load_wave
+
+        ref = load_wave(wave["prior_from"])
+        from lpj_report.editrules import read_checked
+
+        reference, _ = read_checked(ref.responses_path, codebook)
+    builder = Builder(codebook, figures, populations, published, steps, wave, seed,
+                      reference=reference, changed=tuple(c["variable"] for c in changes))
     table = builder.run(progress=progress)
     return Generated(to_codes(table, codebook), builder.report)
