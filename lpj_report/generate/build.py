@@ -294,7 +294,7 @@ class Builder(CellRules):
         for attempt in range(MAX_DRAWS):
             rng = self._rng(step.name, attempt)
             asked = base & ~self._blanks(step, cur, base, allowed_id, rng)
-            quota = self._quota(step, cur, asked, allowed_id)
+            quota = self._quota(step, cur, asked, allowed_id, rng)
             result = solve(quota.sizes, self._draw_prior(step, quota, rng), quota.allowed,
                            quota.rows, quota.totals, quota.choices, quota.hard)
             columns = self._assign(step, cur, quota, result.counts, rng)
@@ -361,7 +361,7 @@ class Builder(CellRules):
 
     # ------------------------------------------------------------- the programme
     def _quota(self, step: Step, cur: pd.DataFrame, asked: np.ndarray,
-               allowed_id: np.ndarray) -> Quota:
+               allowed_id: np.ndarray, rng: np.random.Generator) -> Quota:
         numbers, rankings = self._step_targets(step)
         multi = step.kind == "multi"
         dom = None if multi else self._domain_frame(step)
@@ -498,7 +498,7 @@ class Builder(CellRules):
         quota = Quota(members, cell_of, sizes, probs, allowed, rows, choices, [], totals,
                       n_targets=len(numbers), n_rankings=len(rankings))
         if self.cb[step.name].kind == "number":
-            self._bounds(step, cur, quota)
+            self._bounds(step, cur, quota, rng)
         return quota
 
     def _reference_probs(self, step: Step, cells: pd.DataFrame, exprs: list[Expr],
@@ -545,9 +545,14 @@ class Builder(CellRules):
             if p.sum():
                 probs[c] = p / p.sum()
 
-    def _bounds(self, step: Step, cur: pd.DataFrame, quota: Quota) -> None:
+    def _bounds(self, step: Step, cur: pd.DataFrame, quota: Quota,
+                rng: np.random.Generator) -> None:
         """Per-respondent bounds from the edit rules (the other operands already generated)
-        and the counts that let every respondent respect them (Hall's condition)."""
+        and the counts that let every respondent respect them (Hall's condition).
+
+        ``margin`` (model): a gamma-distributed distance kept from the rule's edge, so that
+        answers thin out towards the impossible instead of piling up on it (few start working
+        for the municipality at exactly 15); it stays within the prior's range."""
         n = len(cur)
         lo, hi = np.full(n, -np.inf), np.full(n, np.inf)
         known = set(self.done)
@@ -569,6 +574,15 @@ class Builder(CellRules):
             raise ModelError(f"{step.name}: a number bounded by edit rules cannot have a "
                              "missing: model (its blanks come from the item non-response model)")
         values = np.asarray(step.domain, dtype=float)
+        margin = step.extra.get("margin")
+        if margin:
+            mean, sd = float(margin["mean"]), float(margin["sd"])
+            extra = np.floor(rng.gamma((mean / sd) ** 2, sd ** 2 / mean, size=n))
+            support = values[quota.probs.sum(axis=0) > 0]
+            top, bottom = support.max(), support.min()
+            lo = np.where(np.isfinite(lo), np.maximum(lo, np.minimum(lo + extra, top)), lo)
+            hi = np.where(np.isfinite(hi), np.minimum(hi, np.maximum(hi - extra, bottom)), hi)
+            lo_m, hi_m = lo[quota.members], hi[quota.members]
         quota.hard = hall_rows(quota.cell_of, values, len(values), lo_m, hi_m)
         quota.lo, quota.hi = lo, hi
 

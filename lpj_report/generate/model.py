@@ -167,7 +167,7 @@ def load_model(codebook: Codebook, folder: Path | None = None,
                               (raw.get("option_score") or {}).items()},
                 stay=float(raw.get("stay", 0.0)), model_missing=model_missing,
                 note=raw.get("note", ""),
-                extra={k: v for k, v in raw.items() if k in ("fixed_by", "spread")},
+                extra={k: v for k, v in raw.items() if k in ("fixed_by", "spread", "margin")},
             ))
     if overrides:
         raise ModelError("changes name variables not in the model: " + ", ".join(sorted(overrides)))
