@@ -77,7 +77,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"  check not met ({step}): {check}", file=sys.stderr)
     from rich.console import Console
 
-    from lpj_report.plausibility import print_section, write_report
+    from lpj_report.plausibility_report import print_section, write_report
 
     report = (wave.folder / "plausibility.md" if out == wave.responses_path
               else out.with_name(f"{out.stem}-plausibility.md"))
@@ -100,7 +100,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print_verification(result, verbose=args.all)
     if args.out:
         write_verification(result, Path(args.out))
-    from lpj_report.plausibility import assess, print_section
+    from lpj_report.plausibility import assess
+    from lpj_report.plausibility_report import print_section
 
     print_section(assess(project, build.wave, build.data))
     print(result.summary())

@@ -9,8 +9,17 @@ import pytest
 
 from lpj_report.generate.missing import load_missing
 from lpj_report.pipeline import Build, Project
-from lpj_report.plausibility import (NULL_BAND, SPREAD_BAND, assess, chi2_table, dips, ks_uniform,
-                                     markdown, spearman_partial, spread_test)
+from lpj_report.plausibility import (
+    NULL_BAND,
+    SPREAD_BAND,
+    assess,
+    chi2_table,
+    dips,
+    ks_uniform,
+    spearman_partial,
+    spread_test,
+)
+from lpj_report.plausibility_report import markdown
 
 NO_ASSOCIATION = ("kap2.koen_ingen", "kap2.alder_ingen", "kap2.aar_kommune_ingen",
                   "kap2.kommunestoerrelse_ingen", "kap2.kommune_ingen")
