@@ -1,10 +1,12 @@
 """The reconstruction generator: respondent data calibrated to the published numbers.
 
 Method (documented for users in ``data/waves/2002/README.md``): sequential generation, one
-variable at a time in the model's order; for each variable a mixed-integer programme fixes whole
-respondent counts per cell so that every published number involving it rounds to the printed
-value (:mod:`.quota`); respondents then receive values by a seeded latent score (:mod:`.build`).
-Same seed and inputs → the same bytes.
+variable at a time in the model's order. Each variable is a draw (:mod:`.build`): blanks
+(:mod:`.missing`), prior counts per cell drawn from the model, a mixed-integer programme that fixes
+whole respondent counts per cell so that every published number involving it rounds to the printed
+value and every edit rule can hold (:mod:`.quota`, :mod:`.fill`), and assignment by a seeded score
+of latent factors and earlier answers (:mod:`.latent`, :mod:`.assign`); a draw that contradicts a
+claim of the publication is drawn again (:mod:`.checks`). Same seed and inputs → the same bytes.
 """
 
 from __future__ import annotations
