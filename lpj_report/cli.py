@@ -73,6 +73,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
           f"{len(violated)} published target(s) could not be met together", file=sys.stderr)
     for tid in sorted(violated):
         print(f"  not met: {tid}", file=sys.stderr)
+    for check, step in sorted(result.report.failed_checks().items()):
+        print(f"  check not met ({step}): {check}", file=sys.stderr)
+    from rich.console import Console
+
+    from lpj_report.plausibility_report import print_section, write_report
+
+    report = (wave.folder / "plausibility.md" if out == wave.responses_path
+              else out.with_name(f"{out.stem}-plausibility.md"))
+    print_section(write_report(project, wave, out, report),
+                  Console(stderr=True, highlight=False, width=160))
+    print(f"wrote {report}", file=sys.stderr)
     return 0
 
 
@@ -89,6 +100,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print_verification(result, verbose=args.all)
     if args.out:
         write_verification(result, Path(args.out))
+    from lpj_report.plausibility import assess
+    from lpj_report.plausibility_report import print_section
+
+    print_section(assess(project, build.wave, build.data))
     print(result.summary())
     if result.unexplained:
         print(f"{len(result.unexplained)} mismatch(es) not explained by the audit: "
@@ -133,7 +148,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from lpj_report.codebook import default_codebook
     from lpj_report.validate import validate_files
 
-    return validate_files([Path(p) for p in args.files], default_codebook())
+    return validate_files([Path(p) for p in args.files], default_codebook(), args.edit_rules)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -195,6 +210,8 @@ def parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("validate", help="check data files against the codebook")
     c.add_argument("files", nargs="+")
+    c.add_argument("--edit-rules", choices=("error", "warning"),
+                   help="severity of every edit rule (default: as in data/codebook/rules.yaml)")
     c.set_defaults(func=cmd_validate)
     return p
 

@@ -610,3 +610,58 @@ def sensitivity(reg: Registry, ctx: Context, deff: float) -> dict[str, Result]:
 def changed_by_design(base: dict[str, Result], other: dict[str, Result]) -> list[str]:
     """Ids of findings whose verdict differs between two evaluations, in declaration order."""
     return [fid for fid, r in base.items() if other[fid].verdict != r.verdict]
+
+
+# ---------------------------------------------------------------------------- the publication's claims
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """A claim of the publication joined with the finding that tests it, in the terms the
+    reconstruction generator and the plausibility report use: the variables it reads and
+    ``expect`` — ``none`` for a claim of no association, else the finding's direction."""
+
+    id: str
+    statement: str
+    finding: Finding
+    expect: str
+    audit: str | None = None
+
+    @property
+    def x(self) -> str:
+        return self.finding.x or ""
+
+    @property
+    def y(self) -> str:
+        return self.finding.y or ""
+
+    @property
+    def filter(self) -> dict[str, tuple[str, ...]]:
+        return self.finding.filter
+
+    @property
+    def population(self) -> str:
+        return self.finding.population
+
+    @property
+    def test(self) -> str:
+        return self.finding.test
+
+
+def claim_checks(claims, reg: Registry) -> list[ClaimCheck]:
+    """The publication's claims with their findings (claims on variables only)."""
+    out = []
+    for c in claims:
+        f = reg.findings[c.finding]
+        expect = "none" if c.expect == "not_supported" else (
+            f.direction if f.direction != "any" else "differ")
+        out.append(ClaimCheck(c.id, c.statement, f, expect, c.audit))
+    return out
+
+
+def claim_result(check: ClaimCheck, data: pd.DataFrame, codebook: Codebook,
+                 populations: dict, settings: Settings | None = None) -> Result:
+    """The claim's finding tested on ``data`` on its own (no family correction): what the
+    generator checks a draw against."""
+    ctx = Context(data, codebook, {}, populations, settings or Settings())
+    return compute(check.finding, ctx)

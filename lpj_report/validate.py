@@ -302,18 +302,23 @@ def read_and_validate(path: str | Path, codebook: Codebook | None = None) -> pd.
                                                 "file; expected a smaller file") from None
 
 
-def validate_files(paths: list[Path], codebook: Codebook) -> int:
-    """Check every file (all of them, whatever the first gives), print each result and a
-    summary; 0 when every file passed, 2 otherwise."""
+def validate_files(paths: list[Path], codebook: Codebook, edit_rules: str | None = None) -> int:
+    """Check every file (all of them, whatever the first gives) against the codebook and the
+    edit rules (``edit_rules``: warning | error overrides the rules' own severity), print each
+    result and a summary; 0 when every file passed, 2 otherwise."""
+    from lpj_report.editrules import read_checked
+
     failed = 0
     for path in paths:
         try:
-            typed = read_and_validate(path, codebook)
+            typed, warnings = read_checked(path, codebook, edit_rules)
         except DataError as err:
             failed += 1
             print(err.report(), file=sys.stderr)
             continue
-        print(f"{Path(path).name}: {len(typed)} respondents, all checks passed")
+        rules = (f"; {len(warnings)} edit-rule warning(s) above" if warnings
+                 else ", edit rules hold")
+        print(f"{Path(path).name}: {len(typed)} respondents, codebook checks passed{rules}")
     if len(paths) > 1:
         ok = len(paths) - failed
         print(f"{len(paths)} files checked: {ok} passed, {failed} with problems",

@@ -134,9 +134,10 @@ def sha256(path: Path) -> str:
 
 
 def load_responses(wave: Wave, codebook: Codebook) -> pd.DataFrame:
-    """The wave's responses, validated, typed and with every derived variable added."""
-    from lpj_report.validate import read_and_validate
+    """The wave's responses, validated (codebook schema and edit rules, with the wave's
+    ``edit_rules:`` severity if it sets one), typed and with every derived variable added."""
+    from lpj_report.editrules import read_checked
 
-    typed = read_and_validate(wave.responses_path, codebook)
+    typed, _ = read_checked(wave.responses_path, codebook, wave.meta.get("edit_rules"))
     check_returned(wave, typed, codebook)
     return apply_derived(typed, codebook, wave.meta)

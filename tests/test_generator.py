@@ -12,6 +12,7 @@ from lpj_report.derive import apply_derived
 from lpj_report.figures import Figure, compute_figures
 from lpj_report.generate import to_codes
 from lpj_report.generate.build import Builder
+from lpj_report.generate.latent import Input
 from lpj_report.generate.model import Step
 from lpj_report.generate.quota import Row, solve
 from lpj_report.targets import NumberTarget, Published, RankingTarget
@@ -47,7 +48,7 @@ def _steps(codebook):
              prior={r: {"kvinde": 50, "mand": 50} for r in ROLES}),
         Step(name="alder", kind="number", asked=ROLES, domain=tuple(range(20, 66)),
              prior={r: dict.fromkeys(range(20, 66), 100 / 46) for r in ROLES},
-             associate=("koen", 0.5)),
+             score=(Input("koen", 0.5),)),
     ]
 
 
@@ -67,8 +68,11 @@ TARGETS = Published(2002, [
                   order=("dagpleje",))], [])
 
 
-def _build(codebook, seed):
-    builder = Builder(codebook, FIGURES, POPS, TARGETS, _steps(codebook), WAVE, seed)
+def _build(codebook, seed, missing=None):
+    """A small wave; without item non-response unless ``missing`` (a 1-decimal share of 137
+    employees is not attainable on every smaller base)."""
+    builder = Builder(codebook, FIGURES, POPS, TARGETS, _steps(codebook), WAVE, seed,
+                      missing=missing)
     table = builder.run()
     return builder, table
 

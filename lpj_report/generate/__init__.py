@@ -1,10 +1,12 @@
 """The reconstruction generator: respondent data calibrated to the published numbers.
 
 Method (documented for users in ``data/waves/2002/README.md``): sequential generation, one
-variable at a time in the model's order; for each variable a mixed-integer programme fixes whole
-respondent counts per cell so that every published number involving it rounds to the printed
-value (:mod:`.quota`); respondents then receive values by a seeded latent score (:mod:`.build`).
-Same seed and inputs → the same bytes.
+variable at a time in the model's order. Each variable is a draw (:mod:`.build`): blanks
+(:mod:`.missing`), prior counts per cell drawn from the model, a mixed-integer programme that fixes
+whole respondent counts per cell so that every published number involving it rounds to the printed
+value and every edit rule can hold (:mod:`.quota`, :mod:`.fill`), and assignment by a seeded score
+of latent factors and earlier answers (:mod:`.latent`, :mod:`.assign`); a draw that contradicts a
+claim of the publication is drawn again (:mod:`.checks`). Same seed and inputs → the same bytes.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def to_codes(table: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return frame.sort_values("respondent", kind="stable").reset_index(drop=True)
 
 
-CHANGE_KEYS = ("prior", "prior_by", "associate", "missing", "balance")
+CHANGE_KEYS = ("prior", "prior_by", "associate", "score", "missing")
 
 
 def model_overrides(changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -98,6 +100,15 @@ def generate(codebook: Codebook, figures: list[Figure], populations: dict,
     if missing:
         raise ModelError("not in the reconstruction model (data/reconstruction): "
                          + ", ".join(missing))
-    builder = Builder(codebook, figures, populations, published, steps, wave, seed)
+    reference = None
+    if wave.get("prior_from"):
+        from lpj_report.wave import load_wave
+
+        ref = load_wave(wave["prior_from"])
+        from lpj_report.editrules import read_checked
+
+        reference, _ = read_checked(ref.responses_path, codebook)
+    builder = Builder(codebook, figures, populations, published, steps, wave, seed,
+                      reference=reference, changed=tuple(c["variable"] for c in changes))
     table = builder.run(progress=progress)
     return Generated(to_codes(table, codebook), builder.report)

@@ -2,14 +2,27 @@
 
 For each step the published targets whose *last* generated variable is this step become linear
 constraints on whole-respondent counts (see :mod:`lpj_report.generate.quota`); respondents that
-all constraints treat alike form a cell. Inside a cell, respondents get values in the order of a
-latent score — the ``associate`` variable (standardised) times the strength plus seeded noise —
-so that the associations the publication reports appear while every quota holds.
+all constraints treat alike form a cell. A step is one *draw*:
+
+1. blanks — who leaves the question unanswered (:mod:`.missing`);
+2. prior counts — per cell a multinomial draw from the model's prior (so that cells the
+   publication does not pin differ by sampling noise, as in a real sample);
+3. the quota programme — counts per cell and value that meet every printed number and stay
+   close to the drawn counts, and that let every respondent's answer respect the edit rules;
+4. assignment — inside a cell, respondents get values in the order of their score: latent
+   factors and earlier answers (:mod:`.latent`) plus noise (:mod:`.assign`).
+
+The draw is checked (:mod:`.checks`): the claims that become testable with this step must hold
+as printed and every claim of no association must have a p-value in 0,10–0,95. A draw that fails
+is discarded and the step is drawn again from the next seed of its own sequence
+(``numpy.random.default_rng([seed, step, attempt])``), so a step's randomness does not depend
+on how many draws earlier steps needed.
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -19,13 +32,24 @@ import pandas as pd
 
 from lpj_report.codebook import Codebook
 from lpj_report.derive import apply_derived
+from lpj_report.editrules import chain_bounds, load_rules
 from lpj_report.figures import ALL, Figure, category_keys, group_keys
+from lpj_report.generate import assign
+from lpj_report.generate.cells import CellRules
+from lpj_report.findings import claim_checks, load_findings
+from lpj_report.generate.checks import claim_ok, spread_of, spread_ok, typed_view
 from lpj_report.generate.constraints import feasible_sizes, ranking_rows, target_rows
-from lpj_report.generate.model import MISSING, Step
-from lpj_report.generate.quota import Choice, Row, solve
+from lpj_report.generate.fill import hall_rows
+from lpj_report.generate.latent import Latent, load_latent, score
+from lpj_report.generate.missing import MissingModel, load_missing
+from lpj_report.generate.model import MISSING, ModelError, Step
+from lpj_report.generate.quota import Choice, Hard, Row, solve
 from lpj_report.targets import NumberTarget, Published, RankingTarget
 
 ANSWERED = "__answered__"
+MAX_DRAWS = 60          # draws of one step before the best one is kept (and reported)
+MAX_INFEASIBLE = 8      # stop early when this many draws all miss a printed number
+DEFAULT = object()
 
 
 @dataclass
@@ -53,10 +77,37 @@ class Report:
     def violated(self) -> dict[str, float]:
         return {t: s for step in self.steps for t, s in step["violated"].items()}
 
+    def failed_checks(self) -> dict[str, str]:
+        return {c: step["step"] for step in self.steps for c in step.get("failed", [])}
 
-class Builder:
+
+@dataclass
+class Quota:
+    """One step's quota programme: cells, their sizes and the rows."""
+
+    members: np.ndarray                 # respondents answering (table positions)
+    cell_of: np.ndarray                 # their cell
+    sizes: np.ndarray
+    probs: np.ndarray                   # cells × values: prior shares (multi: per option)
+    allowed: np.ndarray
+    rows: list[Row]
+    choices: list[Choice]
+    hard: list[Hard]
+    totals: tuple[np.ndarray, np.ndarray] | None
+    lo: np.ndarray | None = None        # bounds per respondent (numbers under edit rules)
+    hi: np.ndarray | None = None
+    n_targets: int = 0
+    n_rankings: int = 0
+
+
+class Builder(CellRules):
+    term = Term
+
     def __init__(self, codebook: Codebook, figures: list[Figure], populations: dict,
-                 published: Published, steps: list[Step], wave: dict[str, Any], seed: int):
+                 published: Published, steps: list[Step], wave: dict[str, Any], seed: int,
+                 latent: Latent | None | object = DEFAULT,
+                 missing: MissingModel | None | object = DEFAULT, claims: bool = True,
+                 reference: pd.DataFrame | None = None, changed: tuple[str, ...] = ()):
         self.cb = codebook
         self.figures = {f.id: f for f in figures}
         self.populations = populations
@@ -64,16 +115,36 @@ class Builder:
         self.steps = steps
         self.step_names = [s.name for s in steps]
         self.wave = wave
+        self.seed = int(seed)
         self.rng = np.random.default_rng(seed)
+        self.latent = load_latent() if latent is DEFAULT else latent
+        self.missing = load_missing() if missing is DEFAULT else missing
+        self.rules = [r for r in load_rules(codebook) if r.kind == "compare"]
+        self.claims = ([c for c in claim_checks(published.claims, load_findings(
+            codebook, self.figures, populations)) if not c.audit] if claims else [])
+        # a fictitious wave's reference wave (``prior_from``): its responses, cell by cell, are
+        # the prior of every variable the wave does not change
+        self.reference = (apply_derived(reference, codebook, wave)
+                          if reference is not None else None)
+        self.changed = set(changed)
         self.report = Report()
         self.allowed: dict[str, pd.Series] = {}
+        self.blank_ok: dict[str, np.ndarray] = {}
+        self.patterns: dict[str, np.ndarray] = {}
         self.timings: dict[str, float] = {}
         roles = [(role, int(n)) for role, n in wave["returned"].items()]
         rolle = np.concatenate([[r] * n for r, n in roles])
         rolle = rolle[self.rng.permutation(len(rolle))]
         self.table = pd.DataFrame({"respondent": np.arange(1, len(rolle) + 1, dtype=float),
                                    "rolle": rolle})
+        self.propensity = self._rng("propensity", 0).standard_normal(len(rolle))
+        self.factors: pd.DataFrame | None = None
         self.done = ["rolle", "respondent"]
+
+    def _rng(self, name: str, attempt: int | str) -> np.random.Generator:
+        """The seeded stream of one step's ``attempt``-th draw."""
+        tag = zlib.crc32(f"{name}:{attempt}".encode())
+        return np.random.default_rng([self.seed, tag])
 
     # ----------------------------------------------------------------- units
     def unit(self, var: str) -> str:
@@ -171,6 +242,21 @@ class Builder:
     def _current(self) -> pd.DataFrame:
         return apply_derived(self.table, self.cb, self.wave)
 
+    def _factors(self, cur: pd.DataFrame) -> pd.DataFrame | None:
+        """The latent factors, drawn once (when the workplace type is known, if it shifts them)."""
+        if self.latent is None:
+            return None
+        if self.factors is None and (not self.latent.shift_by or self.latent.shift_by in cur):
+            self.factors = self.latent.draw(cur, self._rng("latent", 0))
+        return self.factors
+
+    def _score(self, inputs, cur: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        needs = [i.name for i in inputs if self.latent and i.name in self.latent.factors]
+        factors = self._factors(cur)
+        if needs and factors is None:
+            raise ModelError(f"latent factors {needs} used before {self.latent.shift_by} exists")
+        return score(inputs, cur, factors, self.cb, rng.standard_normal(len(cur)))
+
     def _step_targets(self, step: Step):
         idx = self.step_names.index(step.name)
         numbers = [t for t in self.published.numbers
@@ -179,11 +265,105 @@ class Builder:
                     if r.adopt and r.figure in self.figures and self.target_step(r) == idx]
         return numbers, rankings
 
+    def _checks_at(self, step: Step) -> tuple[list, list]:
+        """Claims and spreads that become testable with this step."""
+        idx = self.step_names.index(step.name)
+        claims = []
+        for c in self.claims:
+            names = [c.x, c.y, *c.filter, *self.populations[c.population]]
+            try:
+                if max(self.order(n) for n in names) == idx:
+                    claims.append(c)
+            except (KeyError, ValueError):
+                continue
+        spreads = []
+        for s in self.steps:
+            spec = spread_of(s.name, s.extra.get("spread"))
+            if spec and max(self.order(spec.group), self.order(spec.variable)) == idx:
+                spreads.append(spec)
+        return claims, spreads
+
     def _step(self, step: Step) -> None:
         cur = self._current()
-        asked = cur["rolle"].isin(step.asked).to_numpy(bool).copy()
+        base = cur["rolle"].isin(step.asked).to_numpy(bool).copy()
         for name, keys in self.cb[step.name].asked_if.items():
-            asked &= cur[name].isin(keys).to_numpy(bool)
+            base &= cur[name].isin(keys).to_numpy(bool)
+        allowed_id = (self.allowed[step.name].to_numpy() if step.name in self.allowed
+                      else np.full(len(cur), "all", dtype=object))
+        allowed_id = self._consistent(step, cur, allowed_id)
+        claims, spreads = self._checks_at(step)
+        best = None
+        for attempt in range(MAX_DRAWS):
+            rng = self._rng(step.name, attempt)
+            asked = base & ~self._blanks(step, cur, base, allowed_id, rng)
+            quota = self._quota(step, cur, asked, allowed_id, rng)
+            result = solve(quota.sizes, self._draw_prior(step, quota, rng), quota.allowed,
+                           quota.rows, quota.totals, quota.choices, quota.hard)
+            columns = self._assign(step, cur, quota, result.counts, rng)
+            failed, values = self._check(step, columns, claims, spreads)
+            quality = (len(result.violated), len(failed))
+            if best is None or quality < best[0]:
+                best = (quality, attempt, quota, result, columns, failed, values)
+            if quality == (0, 0) or (attempt + 1 >= MAX_INFEASIBLE and best[0][0] > 0):
+                break
+        _, attempt, quota, result, columns, failed, values = best
+        for col, series in columns.items():
+            self.table[col] = series
+        self.report.steps.append({
+            "step": step.name, "cells": int(len(quota.sizes)), "targets": quota.n_targets,
+            "rankings": quota.n_rankings, "violated": result.violated, "draw": attempt,
+            "answered": int(quota.sizes.sum()), "checks": values, "failed": failed})
+
+    def _blanks(self, step: Step, cur: pd.DataFrame, base: np.ndarray, allowed_id: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+        """Respondents who leave the question blank (item non-response, :mod:`.missing`)."""
+        none = np.zeros(len(cur), dtype=bool)
+        if self.missing is None or step.model_missing or self.cb[step.name].derived:
+            return none
+        if step.name not in self.blank_ok and any(
+                step.name in d.inputs and d.name in self.done and len(d.inputs) > 1
+                for d in self.cb.derived):
+            return none   # inputs of livsform: blanks follow its pattern (_consistent)
+        eligible = base & ((allowed_id == "all") | self.blank_ok.get(step.name, none))
+        return self.missing.draw(step.name, base, eligible, cur["rolle"].astype(str).to_numpy(),
+                                 self.propensity, rng)
+
+    def _draw_prior(self, step: Step, quota: Quota, rng: np.random.Generator) -> np.ndarray:
+        """Counts per cell to stay close to: a multinomial draw from the cell's prior shares
+        (multiple choice: a binomial draw per option)."""
+        if self.reference is not None and step.name not in self.changed:
+            return quota.probs * quota.sizes[:, None]   # the reference's shares, as counts
+        out = np.zeros_like(quota.probs)
+        for c, n in enumerate(quota.sizes):
+            if step.kind == "multi":
+                out[c] = rng.binomial(int(n), np.clip(quota.probs[c], 0, 1))
+            else:
+                out[c] = rng.multinomial(int(n), quota.probs[c])
+        return out
+
+    def _check(self, step: Step, columns: dict[str, pd.Series], claims, spreads):
+        if not claims and not spreads:
+            return [], {}
+        table = self.table.copy()
+        for col, series in columns.items():
+            table[col] = series
+        typed = typed_view(apply_derived(table, self.cb, self.wave), self.cb)
+        failed, values = [], {}
+        for c in claims:
+            ok, p = claim_ok(c, typed, self.populations, self.cb)
+            values[c.id] = round(p, 6)
+            if not ok:
+                failed.append(c.id)
+        for s in spreads:
+            ok, pct = spread_ok(s, typed, self.populations, self.seed)
+            values[f"spread:{s.group}:{s.variable}"] = round(pct, 2)
+            if not ok:
+                failed.append(f"spread:{s.group}:{s.variable}")
+        return failed, values
+
+    # ------------------------------------------------------------- the programme
+    def _quota(self, step: Step, cur: pd.DataFrame, asked: np.ndarray,
+               allowed_id: np.ndarray, rng: np.random.Generator) -> Quota:
         numbers, rankings = self._step_targets(step)
         multi = step.kind == "multi"
         dom = None if multi else self._domain_frame(step)
@@ -194,22 +374,25 @@ class Builder:
             base, num = self._exprs(t, t.group, t.category)
             exprs.append((t.id, t, base, num))
         for r in rankings:
-            items = r.order
             fig = self.figures[r.figure]
             others = ([k for k in category_keys(fig, self.cb) if k not in fig.combine]
                       if r.across == "categories" else group_keys(fig, self.cb)[1:])
-            for key in dict.fromkeys([*items, *others]):
+            for key in dict.fromkeys([*r.order, *others]):
                 g, c = (r.group, key) if r.across == "categories" else (key, r.category)
                 base, num = self._exprs(r, g, c)
                 exprs.append((f"{r.id}:{key}", (r, key), base, num))
 
-        # known part of each expression, per respondent
-        def known(expr: Expr) -> np.ndarray:
-            mask = asked.copy()
+        def known_all(expr: Expr) -> np.ndarray:
+            """Respondents meeting every term on other variables (the known part)."""
+            mask = np.ones(len(cur), dtype=bool)
             for term in expr.terms:
                 if self.unit(term.var) != step.name:
                     mask &= self._known_mask(cur, term)
             return mask
+
+        def on_step(expr: Expr) -> bool:
+            return expr.weight is not None or any(self.unit(t.var) == step.name
+                                                  for t in expr.terms)
 
         def domain_part(expr: Expr) -> np.ndarray:
             if multi:
@@ -217,7 +400,7 @@ class Builder:
                 opt_terms = [t for t in expr.terms if t.var == step.name and t.option
                              and t.option != ANSWERED]
                 if not opt_terms:
-                    return np.full(n_vals, np.nan)  # constant: every asked respondent answers
+                    return np.full(n_vals, np.nan)  # constant: every answering respondent
                 for k in opt_terms[0].option.split(","):
                     out[list(step.domain).index(k)] = 1
                 return out
@@ -230,27 +413,26 @@ class Builder:
                 weight = dom[expr.weight].to_numpy(dtype=float, na_value=0.0)
             return mask * weight
 
-        known_masks = []
+        known_masks, outside, known_exprs = [], [], []
         for _, _, base, num in exprs:
-            known_masks.append(known(base))
-            known_masks.append(known(num))
+            for expr in (base, num):
+                mask = known_all(expr)
+                known_masks.append(mask & asked)
+                known_exprs.append(expr)
+                # respondents not answering count only where the step does not matter
+                outside.append(0 if on_step(expr) else int((mask & ~asked).sum()))
         ahead = self._lookahead(step)
         for pop_terms, _, _, _ in ahead:
-            known_masks.append(known(Expr(pop_terms)))
+            known_masks.append(known_all(Expr(pop_terms)) & asked)
+            known_exprs.append(Expr(pop_terms))
 
         # cells: role, prior stratum, allowed set and every known mask
         stratum = (cur[step.prior_by[0]].astype("object").to_numpy()
                    if step.prior_by else np.full(len(cur), None))
-        allowed_id = (self.allowed[step.name].to_numpy() if step.name in self.allowed
-                      else np.full(len(cur), "all", dtype=object))
-        allowed_id = self._consistent(step, cur, allowed_id)
         sig = {"rolle": cur["rolle"].astype(str).to_numpy(), "stratum": stratum.astype(str),
                "allowed": allowed_id.astype(str)}
         sig.update({f"k{i}": m for i, m in enumerate(known_masks)})
-        sig.update({f"b{j}": cur[name].astype("object").astype(str).to_numpy()
-                    for j, name in enumerate(step.balance)})
-        sig_frame = pd.DataFrame(sig)
-        sig_frame = sig_frame[asked]
+        sig_frame = pd.DataFrame(sig)[asked]
         cells = sig_frame.drop_duplicates().reset_index(drop=True)
         cell_of = sig_frame.merge(cells.reset_index(), how="left", on=list(cells.columns))["index"]
         cell_of = cell_of.to_numpy()
@@ -258,7 +440,7 @@ class Builder:
         sizes = np.bincount(cell_of, minlength=len(cells))
         cell_known = cells[[f"k{i}" for i in range(len(known_masks))]].to_numpy(bool)
 
-        prior = np.zeros((len(cells), n_vals))
+        probs = np.zeros((len(cells), n_vals))
         allowed = np.ones((len(cells), n_vals), dtype=bool)
         for c, row in cells.iterrows():
             dist = step.prior[row["rolle"]]
@@ -266,27 +448,31 @@ class Builder:
                     and row["rolle"] in step.prior_by[2]):
                 dist = {**dist, **step.prior_by[1][row["stratum"]]}
             p = np.array([dist.get(v, 0.0) for v in step.domain])
+            if multi:
+                probs[c] = p / 100
+                continue
             if row["allowed"] != "all":
                 allowed[c] = [str(v) in row["allowed"].split("|") for v in step.domain]
                 p = np.where(allowed[c], p + 1e-3, 0)
-            p = p / p.sum() if p.sum() else allowed[c] / allowed[c].sum()
-            prior[c] = p * sizes[c] if not multi else np.array(
-                [dist.get(v, 0.0) for v in step.domain]) / 100 * sizes[c]
+            probs[c] = p / p.sum() if p.sum() else allowed[c] / allowed[c].sum()
+        if self.reference is not None and step.name not in self.changed:
+            self._reference_probs(step, cells, known_exprs, probs, allowed)
 
         def linear(expr_idx: int, expr: Expr):
             """(coef over flattened x, constant)."""
             kc = cell_known[:, expr_idx]
+            const = Fraction(outside[expr_idx])
             dpart = domain_part(expr)
             if multi and np.isnan(dpart).all():
-                return {}, Fraction(int((kc * sizes).sum()))
+                return {}, const + int((kc * sizes).sum())
             if not multi and expr.weight is None and all(
                     dpart[allowed[c]].all() for c in np.flatnonzero(kc)):
-                return {}, Fraction(int((kc * sizes).sum()))  # every answer counts: fixed
+                return {}, const + int((kc * sizes).sum())  # every answer counts: fixed
             coef: dict[int, Fraction] = {}
             for c in np.flatnonzero(kc):
                 for v in np.flatnonzero(dpart):
                     coef[c * n_vals + v] = Fraction(str(dpart[v]))
-            return coef, Fraction(0)
+            return coef, const
 
         rows: list[Row] = []
         rank_terms: dict[str, list[tuple[Any, dict, Fraction, dict, Fraction]]] = {}
@@ -305,181 +491,133 @@ class Builder:
             kc = cell_known[:, 2 * len(exprs) + j]
             member = self._domain_mask(dom, Term(breakdown, (group,)))
             coef = {c * n_vals + v: 1 for c in np.flatnonzero(kc) for v in np.flatnonzero(member)}
-            expected = sum(prior[c, v] for c, v in ((k // n_vals, k % n_vals) for k in coef))
+            expected = sum(probs[c, v] * sizes[c]
+                           for c, v in ((k // n_vals, k % n_vals) for k in coef))
             values = feasible_sizes(targets, expected, self._partitions(targets))
             if values:
                 choices.append(Choice(coef, values))
-        if multi:
-            maxc = step.max_choices or n_vals
-            totals = (sizes, sizes * maxc)
-        else:
-            totals = None
-        result = solve(sizes, prior, allowed, rows, totals, choices)
-        self.report.steps.append({"step": step.name, "cells": int(len(cells)),
-                                  "targets": len(numbers), "rankings": len(rankings),
-                                  "violated": result.violated})
-        self._assign(step, cur, members, cell_of, result.counts)
+        totals = (sizes, sizes * (step.max_choices or n_vals)) if multi else None
+        quota = Quota(members, cell_of, sizes, probs, allowed, rows, choices, [], totals,
+                      n_targets=len(numbers), n_rankings=len(rankings))
+        if self.cb[step.name].kind == "number":
+            self._bounds(step, cur, quota, rng)
+        return quota
 
-    def _consistent(self, step: Step, cur: pd.DataFrame, allowed_id: np.ndarray) -> np.ndarray:
-        """Restrict answers so that a variable derived from several questions, generated
-        before them (e.g. ``livsform``), comes out as generated once all its inputs exist."""
-        counts = {s.extra.get("count") for s in self.steps if s.kind == "learning_items"}
-        out = allowed_id.copy()
-        for derived in self.cb.derived:
-            if (step.name not in derived.inputs or derived.name not in self.done
-                    or len(derived.inputs) < 2 or derived.name in counts):
-                continue
-            done = [i for i in derived.inputs if i in self.done]
-            todo = [i for i in derived.inputs if i not in self.done and i != step.name]
-            keys = [derived.name, *done]
-            frame = cur[keys].astype("object")
-            if not done and MISSING in step.domain:
-                # generated as missing: the first of its questions is left blank
-                d_step = self.steps[self.step_names.index(derived.name)]
-                blank = (frame[derived.name].isna() & cur["rolle"].isin(d_step.asked)).to_numpy()
-                out[blank] = MISSING
-            cache: dict[tuple, str] = {}
-            for i in np.flatnonzero(frame[derived.name].notna().to_numpy()):
-                key = tuple(frame.iloc[i])
-                if key not in cache:
-                    cache[key] = self._completions(derived, step, dict(zip(keys, key, strict=True)),
-                                                   todo)
-                ok = cache[key]
-                if out[i] != "all":
-                    ok = "|".join(v for v in ok.split("|") if v in out[i].split("|"))
-                out[i] = ok
-        return out
-
-    def _completions(self, derived, step: Step, fixed: dict, todo: list[str]) -> str:
-        """Values of ``step`` for which some answers to ``todo`` give ``fixed[derived]``."""
-        from itertools import product
-
-        from lpj_report.derive import DERIVATIONS
-
-        values = [v for v in step.domain if v != MISSING]
-        combos = list(product(values, *[self.cb[t].keys for t in todo]))
-        frame = pd.DataFrame(combos, columns=[step.name, *todo], dtype="object")
-        for name, value in fixed.items():
-            if name != derived.name:
-                frame[name] = value
-        result = DERIVATIONS[derived.name](frame, self.wave).astype("object")
-        good = frame.loc[result.to_numpy() == fixed[derived.name], step.name]
-        return "|".join(str(v) for v in values if v in set(good))
-
-    def _lookahead(self, step: Step) -> list[tuple[list[Term], str, str, list[NumberTarget]]]:
-        """Later targets whose base is a group of this variable: their printed percentages
-        restrict the group's size (with 17 respondents, 61 % cannot be printed)."""
+    def _reference_probs(self, step: Step, cells: pd.DataFrame, exprs: list[Expr],
+                         probs: np.ndarray, allowed: np.ndarray) -> None:
+        """Replace each cell's prior shares by the reference wave's shares among its respondents
+        in the same cell (role, stratum and every target condition); cells the reference does
+        not have keep the model prior."""
+        ref = self.reference
+        var = self.cb[step.name]
+        answered = ref["rolle"].isin(step.asked).to_numpy(bool).copy()
+        for name, keys in var.asked_if.items():
+            answered &= ref[name].isin(keys).to_numpy(bool)
+        if MISSING not in step.domain:
+            answered &= ref[var.columns].notna().all(axis=1).to_numpy(bool)
+        sig = {"rolle": ref["rolle"].astype(str).to_numpy(),
+               "stratum": (ref[step.prior_by[0]].astype("object").to_numpy()
+                           if step.prior_by else np.full(len(ref), None)).astype(str)}
+        for i, expr in enumerate(exprs):
+            mask = np.ones(len(ref), dtype=bool)
+            for term in expr.terms:
+                if self.unit(term.var) != step.name:
+                    mask &= self._known_mask(ref, term)
+            sig[f"k{i}"] = mask & answered
+        frame = pd.DataFrame(sig)[answered]
+        keys = ["rolle", "stratum", *[f"k{i}" for i in range(len(exprs))]]
+        groups = {k: np.asarray(v) for k, v in frame.groupby(keys, sort=False).groups.items()}
         if step.kind == "multi":
-            return []
-        idx = self.step_names.index(step.name)
-        groups: dict[tuple, list[NumberTarget]] = {}
-        for t in self.published.numbers:
-            fig = self.figures.get(t.figure)
-            if (fig is None or not t.adopt or t.group == ALL or fig.exclude
-                    or any(v != fig.breakdown or t.group not in keys
-                           for v, keys in fig.filter.items())
-                    or fig.statistic not in ("share", "multi_share") or t.field != "value"
-                    or not fig.breakdown or self.unit(fig.breakdown) != step.name
-                    or self.order(fig.variable) <= idx
-                    or any(self.order(v) >= idx for v in self.populations[fig.population])):
+            values = ref[var.columns].fillna(0).to_numpy(float)
+        else:
+            domain = list(step.domain)
+            col = ref[step.name].astype("object").to_numpy()
+            values = np.array([domain.index(v) if not pd.isna(v) else
+                               (domain.index(MISSING) if MISSING in domain else -1) for v in col])
+        for c, row in cells.iterrows():
+            key = tuple(row[k] for k in keys)
+            rows = groups.get(key if len(keys) > 1 else key[0])
+            if rows is None or not len(rows):
                 continue
-            key = (fig.population, fig.breakdown, t.group)
-            groups.setdefault(key, []).append(t)
-        out = []
-        for (pop, breakdown, group), targets in sorted(groups.items()):
-            terms = [Term(v, keys) for v, keys in self.populations[pop].items()]
-            out.append((terms, breakdown, group, targets))
-        return out
+            if step.kind == "multi":
+                probs[c] = values[rows].mean(axis=0)
+                continue
+            counts = np.bincount(values[rows], minlength=len(step.domain)).astype(float)
+            p = np.where(allowed[c], counts + 1e-3, 0)
+            if p.sum():
+                probs[c] = p / p.sum()
 
-    def _partitions(self, targets: list[NumberTarget]) -> list[list[NumberTarget]]:
-        """Targets that print every category of one figure's group (they sum to its base)."""
-        by_fig: dict[str, list[NumberTarget]] = {}
-        for t in targets:
-            if t.bounds is None:
-                by_fig.setdefault(t.figure, []).append(t)
-        out = []
-        for fid, ts in by_fig.items():
-            fig = self.figures[fid]
-            plain = {k for k in category_keys(fig, self.cb) if k not in fig.combine}
-            if fig.statistic == "share" and {t.category for t in ts} == plain:
-                out.append(ts)
-        return out
+    def _bounds(self, step: Step, cur: pd.DataFrame, quota: Quota,
+                rng: np.random.Generator) -> None:
+        """Per-respondent bounds from the edit rules (the other operands already generated)
+        and the counts that let every respondent respect them (Hall's condition).
+
+        ``margin`` (model): a gamma-distributed distance kept from the rule's edge, so that
+        answers thin out towards the impossible instead of piling up on it (few start working
+        for the municipality at exactly 15); it stays within the prior's range."""
+        n = len(cur)
+        lo, hi = np.full(n, -np.inf), np.full(n, np.inf)
+        known = set(self.done)
+        for rule in self.rules:
+            names = {x for o in rule.operands for x in o.names}
+            if step.name not in names:
+                continue
+            values = {x: pd.to_numeric(cur[x].astype("object"), errors="coerce")
+                      .to_numpy(dtype=float) for x in names if x in cur}
+            r_lo, r_hi = chain_bounds(rule, step.name, values, n, known)
+            lo, hi = np.maximum(lo, np.ceil(r_lo)), np.minimum(hi, np.floor(r_hi))
+        lo_m, hi_m = lo[quota.members], hi[quota.members]
+        if not (np.isfinite(lo_m).any() or np.isfinite(hi_m).any()):
+            return
+        if np.isfinite(lo_m).any() and np.isfinite(hi_m).any():
+            raise ModelError(f"{step.name}: the edit rules bound it from both sides; generate "
+                             "the variables of a rule in the order of its chain")
+        if MISSING in step.domain:
+            raise ModelError(f"{step.name}: a number bounded by edit rules cannot have a "
+                             "missing: model (its blanks come from the item non-response model)")
+        values = np.asarray(step.domain, dtype=float)
+        margin = step.extra.get("margin")
+        if margin:
+            mean, sd = float(margin["mean"]), float(margin["sd"])
+            extra = np.floor(rng.gamma((mean / sd) ** 2, sd ** 2 / mean, size=n))
+            support = values[quota.probs.sum(axis=0) > 0]
+            top, bottom = support.max(), support.min()
+            lo = np.where(np.isfinite(lo), np.maximum(lo, np.minimum(lo + extra, top)), lo)
+            hi = np.where(np.isfinite(hi), np.minimum(hi, np.maximum(hi - extra, bottom)), hi)
+            lo_m, hi_m = lo[quota.members], hi[quota.members]
+        quota.hard = hall_rows(quota.cell_of, values, len(values), lo_m, hi_m)
+        quota.lo, quota.hi = lo, hi
 
     # -------------------------------------------------------------- assignment
-    def _scores(self, step: Step, cur: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
-        noise = self.rng.standard_normal(len(idx))
-        if not step.associate:
-            return noise
-        var, strength = step.associate
-        col = cur[var]
-        if self.cb[var].kind == "single":
-            order = {k: i for i, k in enumerate(self.cb[var].keys)}
-            vals = col.astype("object").map(order).to_numpy(dtype=float, na_value=np.nan)
-        else:
-            vals = col.to_numpy(dtype=float, na_value=np.nan)
-        vals = vals[idx]
-        sd = np.nanstd(vals) or 1.0
-        z = np.nan_to_num((vals - np.nanmean(vals)) / sd)
-        s = max(-1.0, min(1.0, strength))
-        return s * z + np.sqrt(1 - s * s) * noise
-
-    def _assign(self, step: Step, cur, members, cell_of, counts) -> None:
-        name = step.name
-        if step.kind == "multi":
-            self._assign_multi(step, cur, members, cell_of, counts)
-            return
-        values = np.empty(len(self.table), dtype=object)
-        values[:] = None
-        is_number = self.cb[name].kind == "number"
-        for c in range(counts.shape[0]):
-            idx = members[cell_of == c]
-            score = self._scores(step, cur, idx)
-            order = idx[np.argsort(score if is_number else -score, kind="stable")]
-            seq = [v for v, n in zip(step.domain, counts[c], strict=True) if v != MISSING
-                   for _ in range(n)]
-            n_missing = counts[c][list(step.domain).index(MISSING)] if MISSING in step.domain else 0
-            if n_missing:
-                drop = self.rng.choice(len(order), size=n_missing, replace=False)
-                order = np.delete(order, drop)
-            values[order] = seq
-        col = pd.Series(values, index=self.table.index)
-        self.table[name] = col.astype("Float64") if is_number else col
-
-    def _assign_multi(self, step: Step, cur, members, cell_of, counts) -> None:
+    def _assign(self, step: Step, cur: pd.DataFrame, quota: Quota, counts: np.ndarray,
+                rng: np.random.Generator) -> dict[str, pd.Series]:
+        index = self.table.index
         var = self.cb[step.name]
-        ticks = np.full((len(self.table), len(var.codes)), np.nan)
-        maxc = step.max_choices or len(var.codes)
-        for c in range(counts.shape[0]):
-            idx = members[cell_of == c]
-            cell_ticks = np.zeros((len(idx), len(var.codes)))
-            for o in np.argsort(-counts[c], kind="stable"):
-                n = counts[c][o]
-                if not n:
-                    continue
-                load = cell_ticks.sum(axis=1)
-                prio = self.rng.random(len(idx)) - 2.0 * load
-                prio[load >= maxc] = -np.inf
-                chosen = np.argsort(-prio, kind="stable")[:n]
-                cell_ticks[chosen, o] = 1
-            for z in np.flatnonzero(cell_ticks.sum(axis=1) == 0):
-                donors = np.flatnonzero(cell_ticks.sum(axis=1) >= 2)
-                for d in donors:
-                    opts = np.flatnonzero((cell_ticks[d] == 1) & (cell_ticks[z] == 0))
-                    if len(opts):
-                        cell_ticks[d, opts[0]] = 0
-                        cell_ticks[z, opts[0]] = 1
-                        break
-            ticks[idx] = cell_ticks
-        for j, col in enumerate(var.columns):
-            self.table[col] = pd.Series(ticks[:, j], index=self.table.index).astype("Float64")
+        if step.kind == "multi":
+            maxc = step.max_choices or len(var.codes)
+            scores = np.column_stack([
+                self._score(step.option_score.get(k, ()), cur, rng) for k in var.keys])
+            ticks = assign.multi(len(var.codes), counts, quota.cell_of, quota.members, scores,
+                                 maxc, len(cur), rng)
+            return {col: pd.Series(ticks[:, j], index=index).astype("Float64")
+                    for j, col in enumerate(var.columns)}
+        is_number = var.kind == "number"
+        stay = rng.random(len(cur)) < step.stay if step.stay else None
+        values = assign.single_or_number(step.domain, counts, quota.cell_of, quota.members,
+                                         self._score(step.score, cur, rng), is_number, len(cur),
+                                         rng, quota.lo, quota.hi, stay)
+        col = pd.Series(values, index=index)
+        return {step.name: col.astype("Float64") if is_number else col}
 
     def _learning_items(self, step: Step) -> None:
         """Choose which of the eight situations each respondent learned "i høj grad" from.
 
         A respondent with count k gets exactly k items; how often each item is chosen per
-        (role, k) cell follows the items' priors (share answering "i høj grad").
-        """
+        (role, k) cell is drawn from the items' priors (share answering "i høj grad"; with a
+        reference wave: its shares in the same cell) and which respondents get it follows the
+        item's score (its latent factors)."""
         cur = self._current()
+        rng = self._rng(step.name, 0)
         count = cur[step.extra["count"]].to_numpy(dtype=float, na_value=np.nan)
         item_steps = {s.name: s for s in self.steps if s.name in step.items}
         keyframe = pd.DataFrame({"rolle": cur["rolle"], "k": count})
@@ -490,22 +628,51 @@ class Builder:
         ks = cells["k"].to_numpy(int)
         weights = np.array([[item_steps[i].prior[r]["i_hoej_grad"] for i in step.items]
                             for r in cells["rolle"]])
-        prior = weights / weights.sum(axis=1, keepdims=True) * (ks * sizes)[:, None]
+        share = np.array([_capped(w, k) for w, k in zip(weights, ks, strict=True)])
+        if self.reference is not None:
+            ref = self.reference
+            high = (ref[list(step.items)] == "i_hoej_grad").to_numpy()
+            for c, r in enumerate(cells.itertuples()):
+                rows = ((ref["rolle"] == r.rolle) & (ref[step.extra["count"]] == r.k)).to_numpy()
+                if rows.any():
+                    share[c] = high[rows].mean(axis=0)
+            prior = share * sizes[:, None]
+        else:   # per item a binomial draw: how many of the cell's respondents learned from it
+            prior = rng.binomial(sizes[:, None], share).astype(float)
         allowed = np.ones_like(prior, dtype=bool)
         result = solve(sizes, prior, allowed, [], (ks * sizes, ks * sizes))
+        scores = np.column_stack([self._score(item_steps[i].score, cur, rng)
+                                  for i in step.items])
         high = np.zeros((len(self.table), len(step.items)), dtype=bool)
         for c, r in enumerate(cells.itertuples()):
             idx = keyframe.index[(keyframe.rolle == r.rolle) & (keyframe.k == r.k)].to_numpy()
-            idx = idx[self.rng.permutation(len(idx))]
-            pos = 0
-            for j in np.argsort(-result.counts[c], kind="stable"):
-                for _ in range(result.counts[c][j]):
-                    high[idx[pos % len(idx)], j] = True
-                    pos += 1
+            high[idx] = assign.learning_matrix(np.full(len(idx), r.k), result.counts[c],
+                                               scores[idx])
         self.report.steps.append({"step": step.name, "cells": int(len(cells)), "targets": 0,
-                                  "rankings": 0, "violated": {}})
+                                  "rankings": 0, "violated": {}, "draw": 0})
         others = "|".join(k for k in self.cb[step.items[0]].keys if k != "i_hoej_grad")
         for j, item in enumerate(step.items):
             ids = np.where(high[:, j], "i_hoej_grad", others)
             ids[np.isnan(count)] = "all"
             self.allowed[item] = pd.Series(ids, index=self.table.index)
+            # a blank item counts as not "i høj grad": only those may leave it blank
+            self.blank_ok[item] = ~high[:, j] & ~np.isnan(count)
+
+
+def _capped(weights: np.ndarray, k: int) -> np.ndarray:
+    """Shares q (each at most 1) proportional to ``weights`` with Σ q = k: the chance that a
+    respondent with k learning situations has each one."""
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
+    q = np.zeros_like(w)
+    free = np.ones(len(w), dtype=bool)
+    rest = float(k)
+    for _ in range(len(w)):
+        q[free] = rest * w[free] / w[free].sum()
+        over = free & (q > 1)
+        if not over.any():
+            break
+        q[over] = 1.0
+        free &= ~over
+        rest = k - q[~free].sum()
+    return np.clip(q, 0, 1)
+

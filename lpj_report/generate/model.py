@@ -32,11 +32,13 @@ class Step:
     asked: tuple[str, ...]
     prior: dict[str, dict[Any, float]]          # role → value → percent
     prior_by: tuple[str, dict[str, dict[Any, float]], tuple[str, ...]] | None = None
-    associate: tuple[str, float] | None = None
+    score: tuple[Any, ...] = ()                 # latent.Input: who gets the first codes
     domain: tuple[Any, ...] = ()
     max_choices: int | None = None
     items: tuple[str, ...] = ()                 # learning_items: the item variables
-    balance: tuple[str, ...] = ()               # same prior in every group of these: independent
+    option_score: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # multi: per option
+    stay: float = 0.0                           # bounded numbers: share taking their bound
+    model_missing: bool = False                 # blanks are part of the model (``missing:``)
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -88,23 +90,46 @@ def _prior(raw_prior: Any, var: Variable, asked: tuple[str, ...], domain: list[A
     return prior
 
 
+def _score(raw: dict[str, Any]) -> tuple[Any, ...]:
+    """``score:`` (inputs and weights) or the older ``associate: {with, strength}``."""
+    from lpj_report.generate.latent import parse_score
+
+    if raw.get("score") and raw.get("associate"):
+        raise ModelError(f"{raw['name']}: give score or associate, not both")
+    if raw.get("associate"):
+        assoc = raw["associate"]
+        return parse_score({assoc["with"]: float(assoc.get("strength", 0.5))})
+    return parse_score(raw.get("score"))
+
+
 def load_model(codebook: Codebook, folder: Path | None = None,
                overrides: dict[str, dict[str, Any]] | None = None) -> list[Step]:
     """Read the generation steps in file-name order.
 
     ``overrides`` replaces entries of a variable's model (``prior``, ``prior_by``, …) — the
     documented changes of a fictitious wave (``changes:`` in its wave.yaml)."""
+    from lpj_report.generate.latent import parse_score
+
     folder = folder or DATA_DIR / "reconstruction"
     overrides = dict(overrides or {})
     steps: list[Step] = []
     seen: set[str] = set()
     for path in sorted(folder.glob("*.yaml")):
         for raw in (read_yaml(path, "reconstruction model") or {}).get("variables") or []:
+            # 00_latent.yaml and 05_missing.yaml hold no variables
             name = raw["name"]
-            raw = {**raw, **overrides.pop(name, {})}
+            override = overrides.pop(name, {})
+            if "associate" in override:
+                raw = {k: v for k, v in raw.items() if k != "score"}
+            if "score" in override:
+                raw = {k: v for k, v in raw.items() if k != "associate"}
+            raw = {**raw, **override}
             if name in seen:
                 raise ModelError(f"{path.name}: {name} modelled twice")
             seen.add(name)
+            if raw.get("balance"):
+                raise ModelError(f"{path.name}: {name}: balance is no longer supported; "
+                                 "independence comes from random assignment within cells")
             if raw.get("kind") == "learning_items":
                 steps.append(Step(name=name, kind="learning_items", asked=tuple(raw["asked"]),
                                   prior={}, items=tuple(raw["items"]), note=raw.get("note", ""),
@@ -128,15 +153,21 @@ def load_model(codebook: Codebook, folder: Path | None = None,
                     else:
                         values[stratum] = {v: float(dist.get(v, 0)) for v in domain}
                 prior_by = (by["variable"], values, tuple(by.get("roles") or asked))
-            assoc = raw.get("associate")
-            if any(MISSING in d for d in prior.values()):
+            model_missing = any(MISSING in d for d in prior.values())
+            if model_missing:
                 domain = [*domain, MISSING]
+            unknown = set(raw.get("option_score") or {}) - set(var.keys)
+            if unknown:
+                raise ModelError(f"{path.name}: {name}: option_score for unknown options "
+                                 f"{sorted(unknown)}")
             steps.append(Step(
                 name=name, kind=kind, asked=asked, prior=prior, prior_by=prior_by,
-                associate=(assoc["with"], float(assoc.get("strength", 0.5))) if assoc else None,
-                domain=tuple(domain), max_choices=var.max_choices, note=raw.get("note", ""),
-                balance=tuple(raw.get("balance") or ()),
-                extra={k: v for k, v in raw.items() if k in ("fixed_by",)},
+                score=_score(raw), domain=tuple(domain), max_choices=var.max_choices,
+                option_score={k: parse_score(v) for k, v in
+                              (raw.get("option_score") or {}).items()},
+                stay=float(raw.get("stay", 0.0)), model_missing=model_missing,
+                note=raw.get("note", ""),
+                extra={k: v for k, v in raw.items() if k in ("fixed_by", "spread", "margin")},
             ))
     if overrides:
         raise ModelError("changes name variables not in the model: " + ", ".join(sorted(overrides)))

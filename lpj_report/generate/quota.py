@@ -9,7 +9,12 @@ constraint treats alike) get each value. The counts
   half up to the printed value becomes ``lo·base ≤ 100·num < hi·base`` — each with a slack that is
   penalised heavily, so that targets that cannot hold together are *reported* rather than
   making the programme infeasible;
-* otherwise stay as close as possible (L1) to the prior distribution.
+* otherwise stay close to the prior counts: the distance is a piecewise-linear approximation of
+  Pearson's χ² distance Σ (x − e)² / (e + 1), so that a count the targets move is taken from
+  every category in proportion rather than all from one (an L1 distance empties one category
+  instead: a spike or a hole in a distribution nobody printed);
+* and satisfy ``hard`` rows without slack (e.g. the counts that let every respondent's answer
+  respect an edit rule).
 """
 
 from __future__ import annotations
@@ -23,6 +28,22 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 SLACK_PENALTY = 1.0e4
+#: breakpoints of the piecewise-linear χ² distance, in units of ``max(1, √(e+1)/4)`` respondents
+BREAKS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+
+
+def deviation_segments(prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Widths and unit costs of the deviation segments per count (the last one unbounded):
+    segment k covers deviations [t_k, t_{k+1}) at the slope of (t_{k+1}² − t_k²) / (e + 1)."""
+    e = prior.ravel()
+    unit = np.maximum(1.0, np.sqrt(e + 1.0) / 4.0)
+    t = np.asarray(BREAKS)[None, :] * unit[:, None]
+    widths = np.diff(t, axis=1)
+    slopes = (t[:, 1:] + t[:, :-1]) / (e[:, None] + 1.0)
+    last_slope = 2 * slopes[:, -1:] + 1.0 / (e[:, None] + 1.0)
+    widths = np.concatenate([widths, np.full((len(e), 1), np.inf)], axis=1)
+    slopes = np.concatenate([slopes, last_slope], axis=1)
+    return widths, slopes
 
 
 @dataclass
@@ -63,13 +84,23 @@ class Choice:
     values: list[int]
 
 
+@dataclass
+class Hard:
+    """``low ≤ Σ coef·x ≤ high`` without slack."""
+
+    coef: dict[int, float]
+    low: float
+    high: float = np.inf
+
+
 def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[Row],
           totals: tuple[np.ndarray, np.ndarray] | None = None,
-          choices: list[Choice] | None = None) -> QuotaResult:
+          choices: list[Choice] | None = None, hard: list[Hard] | None = None) -> QuotaResult:
     """Counts per cell × value, each at most the cell size.
 
-    ``prior`` holds expected counts, ``allowed`` is boolean; ``totals`` (low, high) bounds each
-    cell's sum over values (default: exactly the cell size, as for a single-choice answer).
+    ``prior`` holds the counts to stay close to, ``allowed`` is boolean; ``totals`` (low, high)
+    bounds each cell's sum over values (default: exactly the cell size, as for a single-choice
+    answer).
     """
     if totals is None:
         totals = (sizes, sizes)
@@ -78,17 +109,21 @@ def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[
     nx = n_cells * n_vals
     nr = len(rows)
     nb = sum(len(ch.values) for ch in choices)
-    # variables: x (nx, integer) | d+ (nx) | d- (nx) | slack (nr) | choice binaries (nb)
-    n_var = 3 * nx + nr + nb
-    weight = 1.0 / np.sqrt(prior.ravel() + 1.0)
-    c = np.concatenate([np.zeros(nx), weight, weight, np.zeros(nr + nb)])
+    widths, slopes = deviation_segments(prior)
+    ns = widths.shape[1]
+    nd = nx * ns
+    # variables: x (nx, integer) | d+ segments (nd) | d- segments (nd) | slack (nr) | binaries
+    n_var = nx + 2 * nd + nr + nb
+    c = np.concatenate([np.zeros(nx), slopes.ravel(), slopes.ravel(), np.zeros(nr + nb)])
     lower = np.zeros(n_var)
     upper = np.full(n_var, np.inf)
     x_upper = np.repeat(sizes.astype(float), n_vals)
     x_upper[~allowed.ravel()] = 0
     upper[:nx] = x_upper
-    upper[3 * nx + nr:] = 1
-    integrality = np.concatenate([np.ones(nx), np.zeros(2 * nx + nr), np.ones(nb)])
+    upper[nx:nx + nd] = widths.ravel()
+    upper[nx + nd:nx + 2 * nd] = widths.ravel()
+    upper[nx + 2 * nd + nr:] = 1
+    integrality = np.concatenate([np.ones(nx), np.zeros(2 * nd + nr), np.ones(nb)])
 
     r_idx: list[int] = []
     c_idx: list[int] = []
@@ -108,11 +143,16 @@ def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[
     for cell in range(n_cells):
         cols = {cell * n_vals + v: 1.0 for v in range(n_vals)}
         add(cols, float(totals[0][cell]), float(totals[1][cell]))
-    for j in range(nx):  # x − d+ + d- = prior
-        add({j: 1.0, nx + j: -1.0, 2 * nx + j: 1.0}, prior.ravel()[j], prior.ravel()[j])
+    for j in range(nx):  # x − Σ d+ + Σ d- = prior
+        entries = {j: 1.0}
+        entries.update({nx + j * ns + k: -1.0 for k in range(ns)})
+        entries.update({nx + nd + j * ns + k: 1.0 for k in range(ns)})
+        add(entries, prior.ravel()[j], prior.ravel()[j])
+    for h in hard or []:
+        add(dict(h.coef), h.low, h.high)
     for k, row in enumerate(rows):
         coef, low, high, size = row.integral()
-        slack_col = 3 * nx + k
+        slack_col = nx + 2 * nd + k
         c[slack_col] = SLACK_PENALTY / size
         entries = {col: float(v) for col, v in coef.items()}
         if low is not None:
@@ -120,7 +160,7 @@ def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[
         if high is not None:
             add({**entries, slack_col: -1.0}, -np.inf, high)
 
-    col = 3 * nx + nr
+    col = nx + 2 * nd + nr
     for ch in choices:
         binaries = list(range(col, col + len(ch.values)))
         col += len(ch.values)
@@ -135,6 +175,6 @@ def solve(sizes: np.ndarray, prior: np.ndarray, allowed: np.ndarray, rows: list[
     if res.x is None:
         raise RuntimeError(f"quota programme failed: {res.message}")
     counts = np.rint(res.x[:nx]).astype(int).reshape(n_cells, n_vals)
-    slack = res.x[3 * nx:3 * nx + nr]
+    slack = res.x[nx + 2 * nd:nx + 2 * nd + nr]
     violated = {row.target: float(s) for row, s in zip(rows, slack, strict=True) if s > 1e-6}
     return QuotaResult(counts, violated)
