@@ -331,7 +331,7 @@ def missing_answers(data: pd.DataFrame, codebook) -> list[Missing]:
     option columns are)."""
     out = []
     for var in codebook.questions:
-        if var.name in DESIGN:
+        if var.name in DESIGN or var.optional:    # a cluster id real data may carry
             continue
         asked = _asked(data, var)
         blank = data.loc[asked, var.columns].isna().all(axis=1).to_numpy()
