@@ -36,9 +36,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import seaborn as sns  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
@@ -132,6 +130,22 @@ def png(svg: str, dpi: int = PNG_DPI) -> bytes | None:
     or None when this process did not draw ``svg``."""
     return _again(svg, f"png{dpi}", WIDE, dpi)
 
+#: seaborn's "white" style (``seaborn.axes_style("white")``, seaborn 0.13), written out so that
+#: drawing a chart does not import seaborn (and through it pyplot): the same charts, byte for
+#: byte, half a second less to start. The house settings (_RC) come on top.
+_BASE_STYLE = {
+    "figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out",
+    "ytick.direction": "out", "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True,
+    "grid.linestyle": "-", "text.color": ".15", "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans",
+                        "sans-serif"],
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True,
+    "xtick.top": False, "ytick.right": False, "axes.grid": False, "axes.facecolor": "white",
+    "axes.edgecolor": ".15", "grid.color": ".8", "axes.spines.left": True,
+    "axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True,
+    "xtick.bottom": False, "ytick.left": False,
+}
+
 _RC = {
     "font.family": [FONT_FAMILY],
     "font.size": 9,
@@ -183,7 +197,7 @@ def _register_fonts() -> None:
 def house_style() -> Iterator[tuple[str, ...]]:
     """The one chart style (font, palette, Danish-free defaults); yields the palette."""
     _register_fonts()
-    with sns.axes_style("white"), plt.rc_context(_RC):
+    with matplotlib.rc_context(_BASE_STYLE), matplotlib.rc_context(_RC):
         yield PALETTE
 
 
@@ -549,10 +563,10 @@ def grouped(
 
 
 def _finish(fig: Figure) -> str:
-    try:
-        return _to_svg(fig)
-    finally:
-        fig.clear()
+    """The chart's SVG (PNG when :func:`png` redraws it). The figure is left to the garbage
+    collector: ``fig.clear()`` would rebuild every axis just to throw it away (a sixth of the
+    time of a chart)."""
+    return _to_svg(fig)
 
 
 def font_files() -> list[Path]:
