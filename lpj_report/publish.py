@@ -145,18 +145,23 @@ def publish(context: Mapping, folder: Path, name: str, formats: Iterable[str], *
     folder = Path(folder)
     pdf_path = folder / f"{name}.pdf"
     early: list[Path] = []
+    started: list[render.ChartFiles] = []
 
     def print_ready(path: Path) -> None:
+        """The HTML without the phone layouts is there: start the PDF and the chart PNGs."""
         early.append(path)
-        pdf.submit(path, pdf_path)
+        if pdf is not None:
+            pdf.submit(path, pdf_path)
+        started.append(render.start_chart_files(context, folder))
 
     parallel = pdf is not None and "pdf" in formats
+    if not parallel:
+        pdf = None
     try:
-        html = render.render_html(context, folder, name=name,
-                                  print_ready=print_ready if parallel else None)
-        written = render.write_chart_files(context, folder)
-        for filename, make in (files or {}).items():
-            written.append(write_atomic(folder / filename, make()))
+        html = render.render_html(context, folder, name=name, print_ready=print_ready)
+        made = {filename: make() for filename, make in (files or {}).items()}
+        written = [write_atomic(folder / filename, data) for filename, data in made.items()]
+        written += started.pop().wait()
         if "pdf" in formats and not parallel:
             written.append(render.render_pdf(html, pdf_path))
         if "docx" in formats:
@@ -166,6 +171,8 @@ def publish(context: Mapping, folder: Path, name: str, formats: Iterable[str], *
     finally:
         for path in early:
             path.unlink(missing_ok=True)
+        for charts in started:   # only when something failed before they were waited for
+            charts.cancel()
     if "html" in formats:
         written.append(html)
     else:

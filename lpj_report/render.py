@@ -40,6 +40,7 @@ CSS_FILE = TEMPLATES_DIR / "static" / "report.css"
 SCREEN_CSS_FILE = TEMPLATES_DIR / "static" / "screen.css"
 PAGED_CSS_FILE = TEMPLATES_DIR / "static" / "paged.css"
 SCRIPT_FILE = TEMPLATES_DIR / "static" / "report.js"
+PNG_DPI = 200  # chart PNGs (files, Word): 1.260 px across the 16 cm text width
 STATUSES = ("reconstruction", "fictitious", "real")
 BLOCK_KEYS = {  # required keys, then optional keys with their defaults
     "text": (("paragraphs",), {"heading": ""}),
@@ -468,27 +469,72 @@ def render_html(context: Mapping, out_dir: Path | str, name: str = "report", *,
     return path
 
 
-def write_chart_files(context: Mapping, out_dir: Path | str) -> list[Path]:
+class ChartFiles:
+    """The chart files of a report while their PNGs are being drawn (:func:`start_chart_files`);
+    :meth:`wait` returns the files once all are written."""
+
+    def __init__(self, blocks: list[dict], out: Path, svgs: list[Path],
+                 process: subprocess.Popen | None, folder: Path) -> None:
+        self.blocks, self.out, self.svgs, self.process, self.folder = (blocks, out, svgs,
+                                                                       process, folder)
+
+    def wait(self) -> list[Path]:
+        from lpj_report import pngs
+
+        try:
+            status, problem = pngs.NO_LIBRARY, ""
+            if self.process is not None:
+                _, err = self.process.communicate()
+                status, problem = self.process.returncode, err.decode("utf-8", "replace")
+            if status == pngs.NO_LIBRARY:   # no librsvg to call: matplotlib, else rsvg-convert
+                charts = sys.modules.get("lpj_report.charts")
+                for block, svg_path in zip(self.blocks, self.svgs, strict=True):
+                    data = charts.png(block["svg"]) if charts is not None else None
+                    if data is None:
+                        svg_to_png(block["svg"], svg_path.with_suffix(".png"), self.folder)
+                    else:
+                        svg_path.with_suffix(".png").write_bytes(data)
+            elif status != 0:
+                raise RuntimeError(f"chart PNGs: {problem.strip()}")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return [path for svg in self.svgs for path in (svg, svg.with_suffix(".png"))]
+
+    def cancel(self) -> None:
+        """Stop drawing (the build failed elsewhere)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_chart_files(context: Mapping, out_dir: Path | str) -> ChartFiles:
     """Every chart as SVG and PNG under ``<out_dir>/figurer/`` (``figur-03-<id>.svg``/``.png``,
-    the names the HTML links to). PNGs come straight from matplotlib for charts drawn in this
-    process, else from the SVG with ``rsvg-convert``."""
+    the names the HTML links to). The SVGs are written at once; the PNGs are drawn by one
+    process for all charts (:mod:`lpj_report.pngs`, librsvg with the shipped font) while the
+    caller goes on; :meth:`ChartFiles.wait` for them."""
     ctx = prepare(context)
-    charts = sys.modules.get("lpj_report.charts")
     out = Path(out_dir)
-    written = []
-    with tempfile.TemporaryDirectory(prefix="lpj-charts-") as folder:
-        for block in figure_blocks(ctx):
-            svg_path = out / f"{block['file']}.svg"
-            png_path = out / f"{block['file']}.png"
-            svg_path.parent.mkdir(parents=True, exist_ok=True)
-            svg_path.write_text(block["svg"], encoding="utf-8", newline="\n")
-            data = charts.png(block["svg"]) if charts is not None else None
-            if data is None:
-                svg_to_png(block["svg"], png_path, Path(folder))
-            else:
-                png_path.write_bytes(data)
-            written += [svg_path, png_path]
-    return written
+    blocks = figure_blocks(ctx)
+    svgs = []
+    for block in blocks:
+        path = out / f"{block['file']}.svg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(block["svg"], encoding="utf-8", newline="\n")
+        svgs.append(path)
+    folder = Path(tempfile.mkdtemp(prefix="lpj-charts-"))
+    process = None
+    if svgs:
+        env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(folder))}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lpj_report.pngs", "--dpi", str(PNG_DPI), *map(str, svgs)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return ChartFiles(blocks, out, svgs, process, folder)
+
+
+def write_chart_files(context: Mapping, out_dir: Path | str) -> list[Path]:
+    """:func:`start_chart_files` and wait for them."""
+    return start_chart_files(context, out_dir).wait()
 
 
 # --------------------------------------------------------------------------- PDF
@@ -506,7 +552,14 @@ def font_face_css() -> str:
     return "\n".join(rules)
 
 
-_PRINT_ONLY = re.compile(r"<source\b[^>]*>\n?|<script\b[^>]*>.*?</script>\n?", re.S)
+#: What print never shows (report.css hides it): the charts' phone layouts, the script, the
+#: figures' number tables, the contents' sections, links to chart files and back to the contents.
+#: Left out before WeasyPrint parses the HTML (the same PDF, a fifth faster).
+_PRINT_ONLY = re.compile(
+    r"<source\b[^>]*>\n?|<script\b[^>]*>.*?</script>\n?"
+    r'|<details class="figure-data"[^>]*>.*?</details>\n?'
+    r'|<ol class="toc-sections">.*?</ol>\n?'
+    r'|<p class="(?:chart-files|back|scroll-hint)"[^>]*>.*?</p>\n?', re.S)
 
 
 def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
@@ -523,7 +576,6 @@ def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
     text = html_path.read_text(encoding="utf-8")
     if "</head>" not in text:
         raise ValueError(f"{html_path}: not an HTML document made by render_html")
-    # the phone layouts of the charts (<source>) and the table script play no part in print
     text = _PRINT_ONLY.sub("", text)
     paged = font_face_css() + "\n" + PAGED_CSS_FILE.read_text(encoding="utf-8")
     text = text.replace("</head>", f'<style media="print">\n{paged}</style>\n</head>', 1)
