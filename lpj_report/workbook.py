@@ -247,7 +247,7 @@ def _figure_sheet(sheets: _Sheets, ws, block: Mapping, rows: pd.DataFrame, label
             diff = _rounded(r.get("diff"), max(decimals, 1))
             cells.append(_cell(sheets, diff, _number_format("pp", max(decimals, 1)), mark))
             tested = r.get("p_value") is not None and not pd.isna(r.get("p_value"))
-            significant = words["yes"] if bool(r.get("significant")) else words["no"]
+            significant = words["significant_yes"] if bool(r.get("significant")) else words["significant_no"]
             cells.append((significant if tested else None, sheets.text))
         body.append(cells)
     numeric = [False] * len(label_cols) + [True] * (len(header) - len(label_cols))

@@ -148,7 +148,8 @@ def test_html_structure_and_accessibility(built):
     )
     assert names.count("table") == 7  # one per figure and the appendix table
     assert "FIKTIVE DATA" in text and 'class="status-banner"' in text
-    assert "<link" not in text and "<script" not in text  # self-contained
+    assert "<link" not in text and "<script src" not in text  # self-contained
+    assert text.count("<script>") == 1  # the one inline script (tables: scroll cue, sorting)
     assert "@media print" in text and "max-width: 40em" in text
 
 
@@ -241,14 +242,24 @@ def test_docx_has_png_charts_and_danish_text(built):
         names = docx.namelist()
         document = docx.read("word/document.xml").decode("utf-8")
         times = {info.date_time for info in docx.infolist()}
-        header = docx.read("word/lpj-notice-header.xml").decode("utf-8")
+        header = docx.read("word/header1.xml").decode("utf-8")
+        footer = docx.read("word/footer1.xml").decode("utf-8")
+        styles = docx.read("word/styles.xml").decode("utf-8")
     media = [name for name in names if name.startswith("word/media/")]
     assert len(media) == 6 and all(name.endswith(".png") for name in media)
     assert "Æbleøstersøen" in document and "FIKTIVE DATA" in document
     assert 'descr="Lagkagediagram: 21 % lav' in document.replace("\u00a0", " ")
     assert times == {(1980, 1, 1, 0, 0, 0)}
     assert "FIKTIVE DATA – kun til demonstration" in header  # the notice on every page
-    assert 'w:headerReference w:type="default" r:id="rIdLpjNotice"' in document
+    assert "PAGE" in footer and "Side" in footer              # and the page number
+    section = re.search(r"<w:sectPr>.*?</w:sectPr>", document, re.S).group(0)
+    assert re.search(r'<w:headerReference [^>]*w:type="default"', section)
+    assert re.search(r'<w:footerReference [^>]*w:type="default"', section)
+    page = re.search(r"<w:pgSz ([^>]*)/>", section).group(1)
+    assert 'w:w="11906"' in page and 'w:h="16838"' in page  # A4
+    assert re.search(r'<w:lang [^>]*w:val="da-DK"', styles)
+    assert document.count("SEQ Figur") == 6 and document.count("SEQ Tabel") == 1
+    assert 'TOC \\o "1-2"' in document and 'TOC \\h \\z \\c "Figur"' in document
     pandoc = __import__("pypandoc").get_pandoc_path()
     plain = subprocess.run(
         [pandoc, str(built["docx_a"]), "-t", "plain"], capture_output=True, text=True, check=True
