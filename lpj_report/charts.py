@@ -302,10 +302,19 @@ def _to_svg(fig: Figure) -> str | bytes:
     )
 
 
+def _legend_columns(labels: Sequence[str]) -> int:
+    """Legend entries side by side: fewer when the labels are long; on a phone one column for
+    labels of more than 18 characters, so that the legend is no wider than the chart."""
+    longest = max(len(lab) for lab in labels)
+    columns = min(len(labels), 3 if longest > 22 else 4, _LAYOUT.get().legend_columns)
+    if _LAYOUT.get() is not WIDE and longest > 18:
+        columns = 1
+    return columns
+
+
 def _legend(fig: Figure, ax, labels: Sequence[str], colours: Sequence[str]) -> None:
     handles = [Patch(facecolor=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
-    columns = min(len(labels), 3 if max(len(lab) for lab in labels) > 22 else 4,
-                  _LAYOUT.get().legend_columns)
+    columns = _legend_columns(labels)
     ax.legend(
         handles=handles,
         loc="lower left",
@@ -400,7 +409,8 @@ def pies(
         columns = max(1, min(columns, len(groups), _LAYOUT.get().pie_columns))
         rows = math.ceil(len(groups) / columns)
         size = width_in() / columns
-        legend_rows = math.ceil(len(labels) / min(len(labels), _LAYOUT.get().legend_columns))
+        legend_columns = min(len(labels), 4) if _LAYOUT.get() is WIDE else _legend_columns(labels)
+        legend_rows = math.ceil(len(labels) / legend_columns)
         more = 0.25 * (legend_rows - 1)  # a legend of more than one line
         fig = Figure(figsize=(width_in(), rows * (size * 0.92 + 0.3) + 0.4 + more))
         axes = fig.subplots(rows, columns, squeeze=False)
@@ -411,8 +421,7 @@ def pies(
             _draw_pie(ax, values[index], colours, decimals, 7.5, 0.12)
             ax.set_title(_wrap(groups[index], 18), fontsize=8.5, pad=2)
         handles = [Patch(facecolor=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
-        fig.legend(handles=handles, loc="upper center",
-                   ncols=min(len(labels), _LAYOUT.get().legend_columns), handlelength=1.0)
+        fig.legend(handles=handles, loc="upper center", ncols=legend_columns, handlelength=1.0)
         fig.subplots_adjust(top=1 - (0.45 + more) / fig.get_figheight(), hspace=0.25, wspace=0.05)
         return _finish(fig)
 

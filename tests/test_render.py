@@ -353,3 +353,84 @@ def test_html_passes_axe_wcag21_aa_on_desktop_and_phone(built):
     if reason:
         pytest.skip(reason)
     assert html_checks.axe_problems(html_checks.axe_report(built["html_a"])) == []
+
+
+# --------------------------------------------------------------------------- navigation, files
+
+
+def _with_references() -> dict:
+    context = demo_context()
+    chapter = context["chapters"][0]
+    chapter["blocks"][1]["figure"] = "demo.laering"
+    chapter["blocks"][0]["paragraphs"].append(
+        "Se [[demo.laering]], [[tabel-1|tabellen over svar]] og [[bilag-a]] & mere <her>.")
+    return context
+
+
+def test_references_become_links_to_figures_tables_and_sections():
+    ready = render.prepare(_with_references())
+    paragraph = ready["chapters"][0]["blocks"][0]["paragraphs"][-1]
+    assert paragraph == ('Se <a class="ref" href="#figur-1">figur 1</a>, <a class="ref" '
+                         'href="#tabel-1">tabellen over svar</a> og <a class="ref" '
+                         'href="#bilag-a">bilag A</a> &amp; mere &lt;her&gt;.')
+    text = render.render_html_text(_with_references())
+    assert 'href="#figur-1">figur 1</a>' in text and "&amp; mere &lt;her&gt;" in text
+
+
+@pytest.mark.parametrize("reference, message", [
+    ("[[kap9.ukendt]]", "unknown reference"), ("[[figur-1", "unclosed"),
+    ("[[]]", "unclosed or empty")])
+def test_bad_references_are_rejected(reference, message):
+    context = demo_context()
+    context["chapters"][0]["blocks"][0]["paragraphs"].append(f"Se {reference}.")
+    with pytest.raises(render.ContextError, match=message):
+        render.prepare(context)
+
+
+def test_a_reference_to_two_places_must_be_made_unique():
+    context = demo_context()
+    for block in context["chapters"][0]["blocks"][1:5:2]:
+        block["figure"] = "demo.laering"          # the same figure shown twice
+    context["chapters"][0]["blocks"][0]["paragraphs"].append("Se [[demo.laering]].")
+    with pytest.raises(render.ContextError, match="names 2 places"):
+        render.prepare(context)
+
+
+def test_contents_go_down_to_sections_and_list_every_figure_and_table():
+    ready = render.prepare(demo_context())
+    chapter = next(e for e in ready["toc"] if e["id"] == "kapitel-2")
+    assert chapter["children"] == [{"id": "kapitel-2-et-maal-for-oplevet-laering",
+                                    "title": "Et mål for oplevet læring"}]
+    assert [f["id"] for f in ready["figure_list"]] == [f"figur-{n}" for n in range(1, 7)]
+    assert [t["id"] for t in ready["table_list"]] == ["tabel-1"]
+    text = render.render_html_text(demo_context())
+    for entry in (*ready["figure_list"], *ready["table_list"], *chapter["children"]):
+        assert f'href="#{entry["id"]}"' in text and f'id="{entry["id"]}"' in text
+    assert text.count('<p class="back"><a href="#indhold-titel">') == 5  # after every part
+
+
+def test_chart_files_are_named_by_number_and_figure_id():
+    assert render.chart_file("3", "kap2.laering") == "figurer/figur-03-kap2.laering"
+    assert render.chart_file("12") == "figurer/figur-12"
+    assert render.chart_file("3.1", "a") == "figurer/figur-03-1-a"
+
+
+def test_phone_layouts_are_offered_and_print_leaves_them_out(tmp_path):
+    seen = []
+    html = render.render_html(demo_context(), tmp_path, print_ready=lambda path: seen.append(
+        path.read_text(encoding="utf-8")))
+    final = html.read_text(encoding="utf-8")
+    assert final.count('<source media="(max-width: 32em)" srcset="data:image/svg+xml;') == 6
+    assert "<source" not in seen[0]
+    # the PDF is the same from either file: print drops what differs
+    assert render._PRINT_ONLY.sub("", seen[0]) == render._PRINT_ONLY.sub("", final)
+    narrow = re.findall(r'srcset="data:image/svg\+xml;base64,([^"]+)"', final)[0]
+    width = float(re.search(r'width="([\d.]+)pt"', base64.b64decode(narrow).decode()).group(1))
+    assert width <= charts.NARROW.width_in * 72 + 1
+
+
+def test_chart_files_are_svg_and_png(tmp_path):
+    written = render.write_chart_files(demo_context(), tmp_path)
+    assert [p.name for p in written][:2] == ["figur-01.svg", "figur-01.png"]
+    assert len(written) == 12 and all(p.stat().st_size > 1000 for p in written)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written if p.suffix == ".png")
