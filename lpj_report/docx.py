@@ -537,8 +537,13 @@ def _column_widths(rows: list[list[str]], total: int) -> list[int]:
             words = re.split(r"(?<=/)|\s+", cell) or [""]
             least[j] = max(least[j], max(len(w) for w in words) * _CHAR_TWIPS + _CELL_PAD)
             wish[j] = max(wish[j], min(len(cell), 45) * _CHAR_TWIPS + _CELL_PAD)
-    if sum(least) >= total:          # too many columns: shrink in proportion
-        widths = [w * total / sum(least) for w in least]
+    if sum(least) >= total:
+        # too wide even so: the widest columns give way (a long id breaks, "1.404" does not)
+        cap = total / columns
+        for _ in range(columns):
+            narrow = [w for w in least if w <= cap]
+            cap = (total - sum(narrow)) / max(1, columns - len(narrow))
+        widths = [min(w, cap) for w in least]
     else:
         spare = total - sum(least)
         extra = [max(0, w - m) for w, m in zip(wish, least, strict=True)]
