@@ -66,7 +66,7 @@ const { chromium } = require('playwright-core');
       figure: img.closest('figure') ? img.closest('figure').id : '',
       width: img.getBoundingClientRect().width, src: img.currentSrc })),
     tables: [...document.querySelectorAll('.table-scroll')].map(box => {
-      const hint = box.nextElementSibling;
+      const hint = box.previousElementSibling;
       const shown = !!hint && hint.classList.contains('scroll-hint')
         && getComputedStyle(hint).display !== 'none' && hint.getBoundingClientRect().height > 0;
       return { caption: box.getAttribute('aria-labelledby'), scrollWidth: box.scrollWidth,

@@ -5,7 +5,10 @@
 
   function markOverflow() {
     document.querySelectorAll('.table-scroll').forEach(function (box) {
-      box.classList.toggle('overflows', box.scrollWidth > box.clientWidth + 1);
+      var wider = box.scrollWidth > box.clientWidth + 1;
+      var hint = box.previousElementSibling;
+      box.classList.toggle('overflows', wider);
+      if (hint && hint.classList.contains('scroll-hint')) { hint.hidden = !wider; }
     });
   }
 
