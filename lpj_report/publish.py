@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from lpj_report import render
+from lpj_report import chart_files, render
 
 WORKBOOK = "tabeller.xlsx"
 
@@ -145,14 +145,14 @@ def publish(context: Mapping, folder: Path, name: str, formats: Iterable[str], *
     folder = Path(folder)
     pdf_path = folder / f"{name}.pdf"
     early: list[Path] = []
-    started: list[render.ChartFiles] = []
+    started: list[chart_files.ChartFiles] = []
 
     def print_ready(path: Path) -> None:
         """The HTML without the phone layouts is there: start the PDF and the chart PNGs."""
         early.append(path)
         if pdf is not None:
             pdf.submit(path, pdf_path)
-        started.append(render.start_chart_files(context, folder))
+        started.append(chart_files.start_chart_files(context, folder))
 
     parallel = pdf is not None and "pdf" in formats
     if not parallel:

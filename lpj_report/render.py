@@ -18,10 +18,7 @@ import copy
 import datetime as dt
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from functools import cache
 from html import unescape as html_unescape
@@ -33,6 +30,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from lpj_report import format as fmt
+from lpj_report.chart_files import CHART_DIR, PNG_DPI, chart_file  # noqa: F401 (re-exported)
 from lpj_report.paths import ROOT, TEMPLATES_DIR
 
 FONT_DIR = ROOT / "assets" / "fonts"
@@ -40,7 +38,6 @@ CSS_FILE = TEMPLATES_DIR / "static" / "report.css"
 SCREEN_CSS_FILE = TEMPLATES_DIR / "static" / "screen.css"
 PAGED_CSS_FILE = TEMPLATES_DIR / "static" / "paged.css"
 SCRIPT_FILE = TEMPLATES_DIR / "static" / "report.js"
-PNG_DPI = 200  # chart PNGs (files, Word): 1.260 px across the 16 cm text width
 STATUSES = ("reconstruction", "fictitious", "real")
 BLOCK_KEYS = {  # required keys, then optional keys with their defaults
     "text": (("paragraphs",), {"heading": ""}),
@@ -58,7 +55,6 @@ _REFERENCE = re.compile(r"\[\[([^\[\]|]+?)(?:\|([^\[\]]+?))?\]\]")
 #: Context keys whose strings are running text (may hold references); nested lists and dicts
 #: (paragraph segments) included.
 TEXT_KEYS = ("intro", "key_points", "paragraphs", "items", "note", "text")
-CHART_DIR = "figurer"
 _FONT_FACES = (
     ("LiberationSans-Regular.ttf", "normal", "normal"),
     ("LiberationSans-Bold.ttf", "bold", "normal"),
@@ -213,16 +209,6 @@ def slug(text: str) -> str:
     """An id made from a heading: ``Et mål for læring`` → ``et-maal-for-laering``."""
     text = html_unescape(re.sub(r"<[^>]+>", "", str(text))).casefold().translate(_DANISH_ASCII)
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "afsnit"
-
-
-def chart_file(number: str, figure_id: str = "") -> str:
-    """The chart files' path without suffix, relative to the report: ``figurer/figur-03-kap2.laering``
-    (the figure's number, two digits, then its id in the figure registry when it has one)."""
-    head, _, tail = number.partition(".")
-    stem = "figur-" + (head.zfill(2) if head.isdigit() else slug(head)) + (f"-{tail}" if tail else "")
-    if figure_id:
-        stem += "-" + re.sub(r"[^a-z0-9_.-]+", "-", figure_id.casefold())
-    return f"{CHART_DIR}/{stem}"
 
 
 def _prepare_block(block: dict, where: str, numbering: _Numbering, section_id: str) -> dict:
@@ -469,77 +455,6 @@ def render_html(context: Mapping, out_dir: Path | str, name: str = "report", *,
     return path
 
 
-class ChartFiles:
-    """The chart files of a report while their PNGs are being drawn (:func:`start_chart_files`);
-    :meth:`wait` returns the files once all are written."""
-
-    def __init__(self, blocks: list[dict], out: Path, svgs: list[Path],
-                 process: subprocess.Popen | None, folder: Path) -> None:
-        self.blocks, self.out, self.svgs, self.process, self.folder = (blocks, out, svgs,
-                                                                       process, folder)
-
-    def wait(self) -> list[Path]:
-        from lpj_report import pngs
-
-        try:
-            status, problem = pngs.NO_LIBRARY, ""
-            if self.process is not None:
-                _, err = self.process.communicate()
-                status, problem = self.process.returncode, err.decode("utf-8", "replace")
-            if status == pngs.NO_LIBRARY:   # no librsvg to call: matplotlib, else rsvg-convert
-                charts = sys.modules.get("lpj_report.charts")
-                for block, svg_path in zip(self.blocks, self.svgs, strict=True):
-                    data = charts.png(block["svg"]) if charts is not None else None
-                    if data is None:
-                        svg_to_png(block["svg"], svg_path.with_suffix(".png"), self.folder)
-                    else:
-                        svg_path.with_suffix(".png").write_bytes(data)
-            elif status != 0:
-                raise RuntimeError(f"chart PNGs: {problem.strip()}")
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
-        return [path for svg in self.svgs for path in (svg, svg.with_suffix(".png"))]
-
-    def cancel(self) -> None:
-        """Stop drawing (the build failed elsewhere)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def start_chart_files(context: Mapping, out_dir: Path | str) -> ChartFiles:
-    """Every chart as SVG and PNG under ``<out_dir>/figurer/`` (``figur-03-<id>.svg``/``.png``,
-    the names the HTML links to). The SVGs are written at once; the PNGs are drawn by one
-    process for all charts (:mod:`lpj_report.pngs`, librsvg with the shipped font) while the
-    caller goes on; :meth:`ChartFiles.wait` for them."""
-    ctx = prepare(context)
-    out = Path(out_dir)
-    blocks = figure_blocks(ctx)
-    svgs = []
-    for block in blocks:
-        path = out / f"{block['file']}.svg"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(block["svg"], encoding="utf-8", newline="\n")
-        svgs.append(path)
-    folder = Path(tempfile.mkdtemp(prefix="lpj-charts-"))
-    process = None
-    if svgs:
-        env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(folder))}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lpj_report.pngs", "--dpi", str(PNG_DPI), *map(str, svgs)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return ChartFiles(blocks, out, svgs, process, folder)
-
-
-def write_chart_files(context: Mapping, out_dir: Path | str) -> list[Path]:
-    """:func:`start_chart_files` and wait for them."""
-    return start_chart_files(context, out_dir).wait()
-
-
-# --------------------------------------------------------------------------- PDF
-
-
 def font_face_css() -> str:
     """``@font-face`` rules for the shipped fonts (file URLs; used for the PDF only)."""
     rules = []
@@ -608,32 +523,6 @@ def source_date_epoch(default: dt.date | None = None) -> int:
 def build_date(default: dt.date | None = None) -> dt.date:
     """The build date for the colophon: ``SOURCE_DATE_EPOCH`` (UTC), else ``default``."""
     return dt.datetime.fromtimestamp(source_date_epoch(default), tz=dt.UTC).date()
-
-
-def _fontconfig(folder: Path) -> Path:
-    """A fontconfig file that knows only the shipped fonts (rsvg-convert draws with them)."""
-    conf = folder / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        f"<dir>{FONT_DIR}</dir>\n<cachedir>{folder / 'fc-cache'}</cachedir>\n</fontconfig>\n",
-        encoding="utf-8",
-    )
-    return conf
-
-
-def svg_to_png(svg: str, png_path: Path, work: Path, dpi: int = 200) -> None:
-    """PNG twin of a chart with ``rsvg-convert`` (Debian ``librsvg2-bin``) and the shipped font."""
-    tool = shutil.which("rsvg-convert")
-    if tool is None:
-        raise RuntimeError("rsvg-convert not found: apt-get install librsvg2-bin")
-    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(work))}
-    subprocess.run(
-        [tool, "--dpi-x", str(dpi), "--dpi-y", str(dpi), "--format", "png", "-o", str(png_path)],
-        input=svg.encode("utf-8"),
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
 
 _BANNER = re.compile(r'<div class="status-banner"[^>]*>(.*?)</div>', re.S)

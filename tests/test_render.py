@@ -23,7 +23,7 @@ import html_checks
 import pytest
 from render_demo import LEVELS, demo_context
 
-from lpj_report import charts, render
+from lpj_report import chart_files, charts, render
 from lpj_report import format as fmt
 
 
@@ -410,9 +410,9 @@ def test_contents_go_down_to_sections_and_list_every_figure_and_table():
 
 
 def test_chart_files_are_named_by_number_and_figure_id():
-    assert render.chart_file("3", "kap2.laering") == "figurer/figur-03-kap2.laering"
-    assert render.chart_file("12") == "figurer/figur-12"
-    assert render.chart_file("3.1", "a") == "figurer/figur-03-1-a"
+    assert chart_files.chart_file("3", "kap2.laering") == "figurer/figur-03-kap2.laering"
+    assert chart_files.chart_file("12") == "figurer/figur-12"
+    assert chart_files.chart_file("3.1", "a") == "figurer/figur-03-1-a"
 
 
 def test_phone_layouts_are_offered_and_print_leaves_them_out(tmp_path):
@@ -430,7 +430,7 @@ def test_phone_layouts_are_offered_and_print_leaves_them_out(tmp_path):
 
 
 def test_chart_files_are_svg_and_png(tmp_path):
-    written = render.write_chart_files(demo_context(), tmp_path)
+    written = chart_files.write_chart_files(demo_context(), tmp_path)
     assert [p.name for p in written][:2] == ["figur-01.svg", "figur-01.png"]
     assert len(written) == 12 and all(p.stat().st_size > 1000 for p in written)
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written if p.suffix == ".png")
