@@ -34,10 +34,12 @@ DIFF_NEW ?= 2005
 # (rsvg-convert), and installs the missing ones with apt-get when root. Fonts ship with the project.
 # `make htmldeps` does the same for the HTML checks: Debian's chromium, Java (vnu), node/npm, and
 # `npm ci` for node_modules (vnu-jar, axe-core, playwright-core: package-lock.json).
+# `make officedeps` does it for the Word checks: LibreOffice Writer without a GUI (soffice), which
+# converts the DOCX to PDF as a word processor lays it out (tests/test_handover.py).
 NODE_STAMP := node_modules/.lpj-installed
 REPORT_HTML := report/$(WAVE)/laering-paa-jobbet.html
 
-.PHONY: help venv sysdeps htmldeps test check-html lint report verify generate bench \
+.PHONY: help venv sysdeps htmldeps officedeps test check-html lint report verify generate bench \
         golden-accept clean distclean editions diff
 
 help: ## List the targets
@@ -72,6 +74,7 @@ sysdeps: ## Check the system packages for PDF and DOCX; apt-get install them whe
 	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v rsvg-convert >/dev/null || missing="$$missing librsvg2-bin"; \
+	have_lib 'librsvg-2.so.2 ' || missing="$$missing librsvg2-2"; \
 	if [ -z "$$missing" ]; then echo "system packages: ok"; exit 0; fi; \
 	$(call apt_install,$$missing)
 
@@ -84,6 +87,10 @@ htmldeps: ## Install the HTML checkers when missing: chromium, Java, node/npm (a
 	$(call apt_install,$$missing)
 	@$(MAKE) --no-print-directory $(NODE_STAMP)
 
+officedeps: ## Install LibreOffice Writer (headless) for the Word checks when missing
+	@if command -v soffice >/dev/null; then echo "Word checker (soffice): ok"; exit 0; fi; \
+	$(call apt_install,--no-install-recommends libreoffice-writer-nogui)
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -91,6 +98,7 @@ $(NODE_STAMP): package.json package-lock.json
 test: $(STAMP) ## Run the test suite (pytest; extra options in PYTEST_ARGS)
 	@$(MAKE) --no-print-directory sysdeps || echo "warning: the PDF tests need the packages above"
 	@$(MAKE) --no-print-directory htmldeps || echo "warning: HTML checks need the tools above"
+	@$(MAKE) --no-print-directory officedeps || echo "warning: Word checks need the tool above"
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 check-html: report htmldeps ## Check report/<wave>'s HTML with vnu and axe-core (WCAG 2.1 AA)
@@ -119,7 +127,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev,bench]'
 	touch $@
 
-bench: $(STAMP) $(BENCH_STAMP) ## Run the benchmarks (every bench/*.py; installs the `bench` extra, DuckDB)
+bench: $(STAMP) $(BENCH_STAMP) sysdeps ## Run the benchmarks (every bench/*.py; installs the `bench` extra, DuckDB)
 	@if [ -f bench/run.py ]; then $(PYTHON) bench/run.py; \
 	elif $(LPJ) bench --help >/dev/null 2>&1; then $(LPJ) bench; \
 	else echo "no benchmarks yet: add bench/run.py"; fi

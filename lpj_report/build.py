@@ -16,6 +16,7 @@ from pathlib import Path
 from lpj_report.paths import REPORT_DIR
 
 FORMATS = ("html", "pdf", "docx")
+CHART_DIR = "figurer"
 NAME = "laering-paa-jobbet"
 MARKER = ".lpj-build"
 
@@ -44,13 +45,14 @@ def build_report(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from lpj_report import format as fmt
-    from lpj_report import render
+    from lpj_report import publish, render
     from lpj_report.cli import build_meta
     from lpj_report.finding_views import findings_rows
     from lpj_report.lineage import sentences
-    from lpj_report.output import figures_csv, figures_json, write_atomic
+    from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.pipeline import Build, Project
     from lpj_report.report_context import build_context
+    from lpj_report.workbook import workbook_bytes
 
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     unknown = [f for f in formats if f not in FORMATS]
@@ -68,44 +70,50 @@ def build_report(args: argparse.Namespace) -> int:
         print(f"error: {out} exists and was not made by lpj build; choose another --out",
               file=sys.stderr)
         return 2
-    project = Project()
-    build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
-    protect(build, getattr(args, "min_base", None))
-    date = render.build_date(default_date(build.wave))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    work.chmod(0o755)
+    # the PDF is made in a second process, started now so that it imports WeasyPrint while
+    # this one loads the data (lpj_report.publish)
+    pdf = publish.PdfWorker() if "pdf" in formats else None
     try:
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("figurer", total=2 + len(formats))
-            write_atomic(work / "figures.csv", figures_csv(build.figures))
-            bar.advance(task)
-            bar.update(task, description="tekst og diagrammer")
-            context = build_context(build, created=date.isoformat(),
-                                    build_date=fmt.date_long(date))
-            bar.advance(task)
-            html = render.render_html(context, work, name=NAME)
-            write_atomic(work / "figures.json", figures_json(
-                build.figures, project.figures, build_meta(build),
-                findings=findings_rows(build.findings, project.findings),
-                lineage=sentences(html.read_text(encoding="utf-8"))))
-            for kind in formats:
-                bar.update(task, description=kind.upper())
-                if kind == "pdf":
-                    render.render_pdf(html, work / f"{NAME}.pdf")
-                elif kind == "docx":
-                    render.render_docx(html, work / f"{NAME}.docx")
+        project = Project()
+        build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
+        protect(build, getattr(args, "min_base", None))
+        date = render.build_date(default_date(build.wave))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+        work.chmod(0o755)
+        try:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("figurer", total=3)
+                labels = {"figures": project.figures, "codebook": project.codebook}
+                write_atomic(work / "figures.csv", figures_csv(build.figures, **labels))
+                write_atomic(work / EXCEL_CSV, figures_csv(build.figures, excel=True, **labels))
                 bar.advance(task)
-            if "html" not in formats and html is not None:
-                html.unlink()
-        (work / MARKER).write_text("built by lpj build; safe to replace\n", encoding="utf-8")
-        replace_folder(work, out)
+                bar.update(task, description="tekst og diagrammer")
+                context = build_context(build, created=date.isoformat(),
+                                        build_date=fmt.date_long(date))
+                bar.advance(task)
+                bar.update(task, description=", ".join(f.upper() for f in formats))
+                tables = {"figures.json": lambda html: figures_json(
+                    build.figures, project.figures, build_meta(build),
+                    findings=findings_rows(build.findings, project.findings),
+                    lineage=sentences(html)),
+                    publish.WORKBOOK: lambda _html: workbook_bytes(
+                    context, build.figures, project.registry, project.codebook)}
+                publish.publish(context, work, NAME, formats, files=tables, pdf=pdf)
+                bar.advance(task)
+            (work / MARKER).write_text("built by lpj build; safe to replace\n", encoding="utf-8")
+            replace_folder(work, out)
+        finally:
+            if work.exists():
+                shutil.rmtree(work)
     finally:
-        if work.exists():
-            shutil.rmtree(work)
+        if pdf is not None:
+            pdf.close()
     console.print(f"Report for {build.wave.year} ({build.wave.status}) built in {out}/:")
     for path in sorted(out.iterdir()):
-        if path.name != MARKER:
+        if path.name == CHART_DIR:
+            console.print(f"  {path}/ ({len(list(path.iterdir()))} chart files)")
+        elif path.name != MARKER:
             console.print(f"  {path}")
     return 0
 

@@ -121,7 +121,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
     out = Path(args.out)
     write_atomic(out / "figures.json", figures_json(build.figures, project.figures,
                                                     build_meta(build)))
-    write_atomic(out / "figures.csv", figures_csv(build.figures))
+    write_atomic(out / "figures.csv", figures_csv(build.figures, project.figures, project.codebook))
     print(f"wrote {out / 'figures.json'} and {out / 'figures.csv'}")
     return 0
 

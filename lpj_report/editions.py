@@ -421,6 +421,21 @@ def edition_views(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, EFigure
 # ---------------------------------------------------------------------------- blocks
 
 
+def _recipe(function):
+    """charts.recipe, applied when the chart is drawn (importing editions draws nothing), so
+    that the chart can be drawn again narrow or as PNG."""
+    import functools
+
+    @functools.wraps(function)
+    def drawn(*args, **kwargs):
+        from lpj_report import charts
+
+        return charts.recipe(function)(*args, **kwargs)
+
+    return drawn
+
+
+@_recipe
 def paired_chart(labels: list[str], k: list[float | None], t: list[float | None], names,
                  *, unit: str = "pct", decimals: int = 0, mark: str = "◊") -> str:
     """Horizontal bars, two per item: the municipality and all municipalities. A suppressed
@@ -431,7 +446,7 @@ def paired_chart(labels: list[str], k: list[float | None], t: list[float | None]
     values = [v for v in (*k, *t) if v is not None]
     with charts.house_style() as palette:
         n = len(labels)
-        fig = MplFigure(figsize=(charts.WIDTH_IN, charts._bar_height(n, per_row=0.62, extra=1.0)))
+        fig = MplFigure(figsize=(charts.width_in(), charts._bar_height(n, per_row=0.62, extra=1.0)))
         ax = fig.subplots()
         limit = charts._limit(values or [0.0], unit)
         height = 0.38
@@ -507,7 +522,7 @@ def edition_block(raw: dict, views: dict[str, EFigure], kname: str, cube: Cube,
         note += (" *: forskellen til de øvrige kommuner er statistisk signifikant "
                  "(Benjamini–Hochberg-korrigeret, 5 %).")
     block = {"type": raw.get("type", "figure"), "title": raw.get("title") or view.title,
-             "table": {"columns": columns, "rows": body}, "note": note}
+             "table": {"columns": columns, "rows": body}, "note": note, "figure": fid}
     if block["type"] == "figure":
         block["svg"] = paired_chart(
             [name(c) for c in items], [c.k_value for c in items], [c.t_value for c in items],
@@ -618,11 +633,14 @@ def edition_meta(cube: Cube, key: str) -> dict[str, Any]:
                           "tal), Welch for gennemsnit; Benjamini-Hochberg over udgavens test"}
 
 
-def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str]) -> Path:
-    """Build one edition into ``<out_root>/kommuner/<key>`` (atomically) and return the folder."""
-    from lpj_report import render
+def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
+                  pdf=None) -> Path:
+    """Build one edition into ``<out_root>/kommuner/<key>`` (atomically) and return the folder.
+    ``pdf``: a :class:`lpj_report.publish.PdfWorker` to make the PDF beside the rest."""
+    from lpj_report import publish, render
     from lpj_report.build import MARKER, default_date, replace_folder
-    from lpj_report.output import figures_csv, figures_json, write_atomic
+    from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
+    from lpj_report.workbook import workbook_bytes
 
     out = edition_dir(out_root, key)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -633,17 +651,16 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str]) -> P
     try:
         write_atomic(work / "figures.json", figures_json(rows, cube.figures,
                                                          edition_meta(cube, key)))
-        write_atomic(work / "figures.csv", figures_csv(rows))
+        labels = {"figures": cube.figures, "codebook": cube.project.codebook}
+        write_atomic(work / "figures.csv", figures_csv(rows, **labels))
+        write_atomic(work / EXCEL_CSV, figures_csv(rows, excel=True, **labels))
         context = edition_context(cube, key, rows, created=date.isoformat(),
                                   build_date=fmt.date_long(date))
-        name = f"{NAME}-{key}"
-        html = render.render_html(context, work, name=name)
-        if "pdf" in formats:
-            render.render_pdf(html, work / f"{name}.pdf")
-        if "docx" in formats:
-            render.render_docx(html, work / f"{name}.docx")
-        if "html" not in formats:
-            html.unlink()
+        name = cube.project.codebook["kommune"].label_of(key)
+        tables = {publish.WORKBOOK: lambda _html: workbook_bytes(
+            context, rows, cube.project.registry, cube.project.codebook, mark=cube.config.mark,
+            edition={"key": key, "name": name})}
+        publish.publish(context, work, f"{NAME}-{key}", formats, files=tables, pdf=pdf)
         (work / MARKER).write_text("built by lpj build --kommune; safe to replace\n",
                                    encoding="utf-8")
         replace_folder(work, out)
@@ -677,11 +694,14 @@ def build_edition(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from lpj_report.pipeline import Project
+    from lpj_report.publish import PdfWorker
 
     console = Console(stderr=True, highlight=False)
+    pdf = None
     try:
         formats = _formats(args.formats)
         key = resolve_kommune(args.kommune, Project().codebook)
+        pdf = PdfWorker() if "pdf" in formats else None  # WeasyPrint loads meanwhile
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
         edition_dir(root, key)
@@ -690,10 +710,13 @@ def build_edition(args: argparse.Namespace) -> int:
         if key not in cube.units:
             raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
         with console.status(f"{key}: {', '.join(formats)}"):
-            out = write_edition(cube, key, root, formats)
+            out = write_edition(cube, key, root, formats, pdf=pdf)
     except EditionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    finally:
+        if pdf is not None:
+            pdf.close()
     console.print(f"Edition for {key} ({build.wave.year}, {build.wave.status}) built in {out}/:")
     for path in sorted(out.iterdir()):
         if not path.name.startswith("."):

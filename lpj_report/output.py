@@ -63,6 +63,64 @@ def figures_json(rows: pd.DataFrame, figures: list[Figure], meta: dict[str, Any]
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def figures_csv(rows: pd.DataFrame) -> bytes:
-    """``figures.csv``: the same rows as ``figures.json`` (UTF-8, comma, dot decimals)."""
+#: The Danish Excel variant of figures.csv: UTF-8 with BOM, semicolons, decimal comma, CRLF.
+EXCEL_CSV = "figures-excel.csv"
+#: Extra decimals of the CSV's values and limits beyond the printed ones (34.97150997 → 34.97
+#: for a share printed as 35 %).
+CSV_EXTRA_DECIMALS = 2
+
+
+def labelled_rows(rows: pd.DataFrame, figures: list[Figure], codebook) -> pd.DataFrame:
+    """The figure table with the Danish labels beside the codes (figure title, group, answer;
+    municipality in an edition) and its values rounded half up to the printed decimals plus
+    :data:`CSV_EXTRA_DECIMALS` (means' sums too)."""
+    from lpj_report import format as fmt
+    from lpj_report.content import _group_label, _label
+
+    registry = {f.id: f for f in figures}
+    out = rows.copy()
+    fig_of = [registry[f] for f in out["figure"]]
+    labels = {
+        "figure": ("figure_title", [f.title for f in fig_of]),
+        "group": ("group_label", [_group_label(codebook, f, g)
+                                  for f, g in zip(fig_of, out["group"], strict=True)]),
+        "category": ("category_label", [_label(codebook, f, c)
+                                        for f, c in zip(fig_of, out["category"], strict=True)]),
+    }
+    if "kommune" in out.columns:
+        from lpj_report.workbook import wording
+
+        kommune, total = codebook["kommune"], wording()["columns"]["total"]
+        labels["kommune"] = ("kommune_label", [
+            total if k == "alle" else kommune.label_of(k) for k in out["kommune"]])
+    for column, (name, values) in labels.items():
+        out.insert(out.columns.get_loc(column) + 1, name, values)
+    places = out["decimals"].astype(int) + CSV_EXTRA_DECIMALS
+
+    def rounded(column: str) -> pd.Series:
+        return pd.Series([None if pd.isna(v) else fmt.round_half_up(float(v), int(d))
+                          for v, d in zip(out[column], places, strict=True)],
+                         index=out.index, dtype="Float64")
+
+    for column in ("value", "ci_low", "ci_high", "diff"):
+        if column in out.columns:
+            out[column] = rounded(column)
+    means = out["unit"] == "years"
+    if means.any():
+        out["numerator"] = out["numerator"].astype("Float64")
+        out.loc[means, "numerator"] = rounded("numerator")[means]
+    return out
+
+
+def figures_csv(rows: pd.DataFrame, figures: list[Figure] | None = None, codebook=None, *,
+                excel: bool = False) -> bytes:
+    """``figures.csv``: the same rows as ``figures.json`` (UTF-8, comma, dot decimals); with the
+    registry and codebook given, with Danish labels and rounded values (:func:`labelled_rows`).
+    ``excel``: the variant Danish Excel opens in columns (:data:`EXCEL_CSV`)."""
+    if figures is not None and codebook is not None:
+        rows = labelled_rows(rows, figures, codebook)
+    if excel:
+        text = rows.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n",
+                           float_format="%.10g")
+        return b"\xef\xbb\xbf" + text.encode("utf-8")
     return rows.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")

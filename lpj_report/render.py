@@ -18,21 +18,18 @@ import copy
 import datetime as dt
 import os
 import re
-import shutil
-import subprocess
-import tempfile
-import zipfile
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from functools import cache
 from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from lpj_report import format as fmt
+from lpj_report.chart_files import CHART_DIR, PNG_DPI, chart_file  # noqa: F401 (re-exported)
 from lpj_report.paths import ROOT, TEMPLATES_DIR
 from lpj_report.readers import read_yaml
 
@@ -40,16 +37,24 @@ FONT_DIR = ROOT / "assets" / "fonts"
 CSS_FILE = TEMPLATES_DIR / "static" / "report.css"
 SCREEN_CSS_FILE = TEMPLATES_DIR / "static" / "screen.css"
 PAGED_CSS_FILE = TEMPLATES_DIR / "static" / "paged.css"
+SCRIPT_FILE = TEMPLATES_DIR / "static" / "report.js"
 STATUSES = ("reconstruction", "fictitious", "real")
 BLOCK_KEYS = {  # required keys, then optional keys with their defaults
     "text": (("paragraphs",), {"heading": ""}),
     "list": (("items",), {"heading": ""}),
-    "figure": (("title", "alt", "svg", "table"), {"note": "", "number": ""}),
-    "table": (("title", "table"), {"note": "", "number": ""}),
+    "figure": (("title", "alt", "svg", "table"),
+               {"note": "", "number": "", "figure": "", "ref": "", "svg_narrow": ""}),
+    "table": (("title", "table"), {"note": "", "number": "", "figure": "", "ref": ""}),
     "factbox": (("title",), {"items": [], "paragraphs": []}),
     "highlight": (("value", "text"), {}),
 }
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
+#: A reference in a text to a figure, a table or a section: ``[[key]]`` or ``[[key|link text]]``
+#: (docs/report-context.md, "References").
+_REFERENCE = re.compile(r"\[\[([^\[\]|]+?)(?:\|([^\[\]]+?))?\]\]")
+#: Context keys whose strings are running text (may hold references); nested lists and dicts
+#: (paragraph segments) included.
+TEXT_KEYS = ("intro", "key_points", "paragraphs", "items", "note", "text")
 _FONT_FACES = (
     ("LiberationSans-Regular.ttf", "normal", "normal"),
     ("LiberationSans-Bold.ttf", "bold", "normal"),
@@ -83,6 +88,12 @@ def environment() -> jinja2.Environment:
 @cache
 def _notices() -> dict[str, dict[str, str]]:
     return read_yaml(TEMPLATES_DIR / "notices.yaml", "notices file")
+
+
+@cache
+def _labels() -> dict[str, Any]:
+    """The renderer's fixed Danish wording outside the templates' markup (labels.yaml)."""
+    return read_yaml(TEMPLATES_DIR / "labels.yaml", "labels file")
 
 
 # --------------------------------------------------------------------------- context
@@ -165,14 +176,42 @@ class _Numbering:
         self.boxes = 0
         self.ids: set[str] = set()
 
+        self.targets: dict[str, list[dict]] = {}   # reference key → what it points at
+
     def claim(self, element_id: str, where: str) -> str:
         if element_id in self.ids:
             raise ContextError(f"{where}: id {element_id!r} used twice")
         self.ids.add(element_id)
         return element_id
 
+    def unique(self, stem: str) -> str:
+        """``stem``, or ``stem-2``, ``stem-3`` … when taken (ids made from headings)."""
+        candidate, n = stem, 1
+        while candidate in self.ids:
+            n += 1
+            candidate = f"{stem}-{n}"
+        self.ids.add(candidate)
+        return candidate
 
-def _prepare_block(block: dict, where: str, numbering: _Numbering) -> dict:
+    def target(self, keys: list[str], kind: str, element_id: str, number: str = "",
+               label: str = "", title: str = "") -> dict:
+        entry = {"kind": kind, "id": element_id, "number": number, "label": label,
+                 "title": title}
+        for key in dict.fromkeys(k for k in keys if k):
+            self.targets.setdefault(key, []).append(entry)
+        return entry
+
+
+_DANISH_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u"})
+
+
+def slug(text: str) -> str:
+    """An id made from a heading: ``Et mål for læring`` → ``et-maal-for-laering``."""
+    text = html_unescape(re.sub(r"<[^>]+>", "", str(text))).casefold().translate(_DANISH_ASCII)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "afsnit"
+
+
+def _prepare_block(block: dict, where: str, numbering: _Numbering, section_id: str) -> dict:
     kind = block.get("type")
     if kind not in BLOCK_KEYS:
         raise ContextError(f"{where}: unknown block type {kind!r} ({', '.join(BLOCK_KEYS)})")
@@ -186,20 +225,33 @@ def _prepare_block(block: dict, where: str, numbering: _Numbering) -> dict:
         block["id"] = numbering.claim("figur-" + block["number"].replace(".", "-"), where)
         if not block["alt"].strip():
             raise ContextError(f"{where}: a figure needs alt text")
-        if not block["svg"].lstrip().startswith(("<?xml", "<svg")):
-            raise ContextError(f"{where}: svg is not an SVG document")
-        data = base64.b64encode(block["svg"].encode("utf-8")).decode("ascii")
-        block["src"] = "data:image/svg+xml;base64," + data
+        for key in ("svg", "svg_narrow"):
+            if block[key] and not block[key].lstrip().startswith(("<?xml", "<svg")):
+                raise ContextError(f"{where}: {key} is not an SVG document")
+        block["src"] = _data_uri(block["svg"])
+        block["src_narrow"] = _data_uri(block["svg_narrow"]) if block["svg_narrow"] else ""
+        block["file"] = chart_file(block["number"], block["figure"])
         _check_table(block["table"], where + ".table")
+        numbering.target([block["ref"], block["figure"], block["id"]], "figure", block["id"],
+                         block["number"], title=block["title"])
     elif kind == "table":
         numbering.tables += 1
         block["number"] = block["number"] or _number_label(numbering.tables)
         block["id"] = numbering.claim("tabel-" + block["number"].replace(".", "-"), where)
         _check_table(block["table"], where + ".table")
+        numbering.target([block["ref"], block["figure"], block["id"]], "table", block["id"],
+                         block["number"], title=block["title"])
     elif kind == "factbox":
         numbering.boxes += 1
         block["id"] = numbering.claim(f"boks-{numbering.boxes}", where)
+    elif kind in ("text", "list") and block["heading"]:
+        block["id"] = numbering.unique(f"{section_id}-{slug(block['heading'])}")
+        numbering.target([block["id"]], "section", block["id"], title=block["heading"])
     return block
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def _prepare_section(section: dict, where: str, numbering: _Numbering) -> dict:
@@ -213,10 +265,70 @@ def _prepare_section(section: dict, where: str, numbering: _Numbering) -> dict:
     section.setdefault("key_points_title", "")
     section["running"] = section["title"]
     section["blocks"] = [
-        _prepare_block(block, f"{where}.blocks[{index}]", numbering)
+        _prepare_block(block, f"{where}.blocks[{index}]", numbering, section["id"])
         for index, block in enumerate(section["blocks"])
     ]
+    numbering.target([section["id"]], "section", section["id"], label=section["label"],
+                     title=section["title"])
     return section
+
+
+def _reference_text(target: dict) -> str:
+    words = _labels()["reference"]
+    if target["kind"] in ("figure", "table"):
+        return words[target["kind"]].format(number=target["number"])
+    if target["label"]:
+        return target["label"][:1].lower() + target["label"][1:]
+    return target["title"]
+
+
+def _resolve(text: str, targets: dict[str, list[dict]], where: str) -> str:
+    """``text`` with its references (``[[key]]``, ``[[key|link text]]``) as links: Markup, the
+    rest escaped. Text without a reference is returned as it is."""
+    if "[[" not in text:
+        return text
+    parts, last = [], 0
+    for match in _REFERENCE.finditer(text):
+        key, shown = match.group(1).strip(), match.group(2)
+        found = targets.get(key)
+        if not found:
+            raise ContextError(f"{where}: unknown reference [[{key}]] (a figure or table id, "
+                               "its ref or a section id)")
+        if len({t["id"] for t in found}) > 1:
+            raise ContextError(f"{where}: [[{key}]] names {len(found)} places "
+                               f"({', '.join(t['id'] for t in found)}); give the block a ref")
+        target = found[0]
+        parts.append(escape(text[last:match.start()]))
+        parts.append(Markup('<a class="ref" href="#{}">{}</a>').format(
+            target["id"], shown.strip() if shown else _reference_text(target)))
+        last = match.end()
+    if "[[" in text[last:]:
+        raise ContextError(f"{where}: unclosed or empty reference in {text[last:][:40]!r}")
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+def _resolve_all(value: Any, targets: dict[str, list[dict]], where: str) -> Any:
+    if isinstance(value, str):
+        return _resolve(value, targets, where)
+    if isinstance(value, list):
+        return [_resolve_all(v, targets, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _resolve_all(v, targets, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+def _resolve_texts(node: Any, targets: dict[str, list[dict]], where: str) -> None:
+    """Resolve the references of every running-text value (``TEXT_KEYS``) in place."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in TEXT_KEYS:
+                node[key] = _resolve_all(value, targets, f"{where}.{key}")
+            elif isinstance(value, dict | list):
+                _resolve_texts(value, targets, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            _resolve_texts(item, targets, f"{where}[{index}]")
 
 
 def prepare(context: Mapping) -> dict:
@@ -261,36 +373,87 @@ def prepare(context: Mapping) -> dict:
     parts += [(f"appendices[{i}]", a) for i, a in enumerate(ctx.get("appendices", []))]
     for where, section in parts:
         _prepare_section(section, where, numbering)
-        toc.append({"id": section["id"], "label": section["label"], "title": section["title"]})
+        toc.append({"id": section["id"], "label": section["label"], "title": section["title"],
+                    "children": [{"id": b["id"], "title": b["heading"]}
+                                 for b in section["blocks"]
+                                 if b["type"] in ("text", "list") and b["heading"]]})
+    if foreword:
+        toc[0]["children"] = []
     ctx.setdefault("foreword", None)
     ctx.setdefault("introduction", None)
     ctx.setdefault("appendices", [])
+    blocks = [b for _, section in parts for b in section["blocks"]]
     ctx["toc"] = toc
+    ctx["figure_list"] = [{"id": b["id"], "number": b["number"], "title": b["title"]}
+                          for b in blocks if b["type"] == "figure"]
+    ctx["table_list"] = [{"id": b["id"], "number": b["number"], "title": b["title"]}
+                         for b in blocks if b["type"] == "table"]
     ctx["notice"] = _notices().get(meta["status"])
+    ctx["labels"] = _labels()
+    _resolve_texts({"foreword": ctx["foreword"], "introduction": ctx["introduction"],
+                    "chapters": ctx["chapters"], "appendices": ctx["appendices"]},
+                   numbering.targets, "context")
     return ctx
 
 
 # --------------------------------------------------------------------------- HTML
 
 
-def render_html_text(context: Mapping) -> str:
-    """The report as one self-contained HTML document (CSS inline, charts as data URIs)."""
+def render_html_text(context: Mapping, *, narrow: bool = True) -> str:
+    """The report as one self-contained HTML document (CSS inline, charts as data URIs).
+
+    ``narrow``: each chart also in its phone layout (``<picture><source media=…>``), drawn by
+    :func:`lpj_report.charts.narrow_svg` when the block brings none. The PDF never uses it
+    (:func:`render_pdf` drops the ``<source>`` elements), so a build can hand the PDF an HTML
+    made with ``narrow=False`` first and write the full one while the PDF is being made.
+    """
     ctx = prepare(context)
+    if narrow:
+        _add_narrow_charts(ctx)
+    return _render_prepared(ctx)
+
+
+def _render_prepared(ctx: dict) -> str:
     ctx["css"] = Markup(CSS_FILE.read_text(encoding="utf-8"))
     ctx["screen_css"] = Markup(SCREEN_CSS_FILE.read_text(encoding="utf-8"))
+    ctx["script"] = Markup(SCRIPT_FILE.read_text(encoding="utf-8"))
     return environment().get_template("report.html.j2").render(ctx)
 
 
-def render_html(context: Mapping, out_dir: Path | str, name: str = "report") -> Path:
-    """Write ``<out_dir>/<name>.html`` and return its path."""
+def figure_blocks(ctx: Mapping) -> list[dict]:
+    """The figure blocks of a prepared context, in reading order."""
+    parts = [ctx.get("introduction"), *ctx["chapters"], *ctx.get("appendices", [])]
+    return [b for part in parts if part for b in part["blocks"] if b["type"] == "figure"]
+
+
+def _add_narrow_charts(ctx: dict) -> None:
+    charts = sys.modules.get("lpj_report.charts")  # only charts drawn in this process
+    for block in figure_blocks(ctx):
+        if not block["src_narrow"] and charts is not None:
+            svg = charts.narrow_svg(block["svg"])
+            block["src_narrow"] = _data_uri(svg) if svg else ""
+
+
+def render_html(context: Mapping, out_dir: Path | str, name: str = "report", *,
+                print_ready: Callable[[Path], object] | None = None) -> Path:
+    """Write ``<out_dir>/<name>.html`` and return its path.
+
+    ``print_ready``: called with the path of the same HTML without the phone layouts of the
+    charts (``.<name>.print.html`` in ``out_dir``; the caller removes it) before those are
+    drawn, so that the PDF can start at once (:func:`render_pdf` gives the same bytes from
+    either file).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    ctx = prepare(context)
+    if print_ready is not None:
+        early = out / f".{name}.print.html"
+        early.write_text(_render_prepared(copy.copy(ctx)), encoding="utf-8", newline="\n")
+        print_ready(early)
+    _add_narrow_charts(ctx)
     path = out / f"{name}.html"
-    path.write_text(render_html_text(context), encoding="utf-8", newline="\n")
+    path.write_text(_render_prepared(ctx), encoding="utf-8", newline="\n")
     return path
-
-
-# --------------------------------------------------------------------------- PDF
 
 
 def font_face_css() -> str:
@@ -303,6 +466,16 @@ def font_face_css() -> str:
             f"font-weight: {weight}; font-style: {style}; }}"
         )
     return "\n".join(rules)
+
+
+#: What print never shows (report.css hides it): the charts' phone layouts, the script, the
+#: figures' number tables, the contents' sections, links to chart files and back to the contents.
+#: Left out before WeasyPrint parses the HTML (the same PDF, a fifth faster).
+_PRINT_ONLY = re.compile(
+    r"<source\b[^>]*>\n?|<script\b[^>]*>.*?</script>\n?"
+    r'|<details class="figure-data"[^>]*>.*?</details>\n?'
+    r'|<ol class="toc-sections">.*?</ol>\n?'
+    r'|<p class="(?:chart-files|back|scroll-hint)"[^>]*>.*?</p>\n?', re.S)
 
 
 def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
@@ -319,6 +492,7 @@ def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
     text = html_path.read_text(encoding="utf-8")
     if "</head>" not in text:
         raise ValueError(f"{html_path}: not an HTML document made by render_html")
+    text = _PRINT_ONLY.sub("", text)
     paged = font_face_css() + "\n" + PAGED_CSS_FILE.read_text(encoding="utf-8")
     text = text.replace("</head>", f'<style media="print">\n{paged}</style>\n</head>', 1)
     fonts = FontConfiguration()
@@ -334,10 +508,7 @@ def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
 
 # --------------------------------------------------------------------------- DOCX
 
-_IMG = re.compile(r'<img class="chart" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
-_SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([0-9.]+)pt"')
 _CREATED = re.compile(r'<meta name="dcterms.created" content="([0-9-]+)">')
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def source_date_epoch(default: dt.date | None = None) -> int:
@@ -355,134 +526,24 @@ def build_date(default: dt.date | None = None) -> dt.date:
     return dt.datetime.fromtimestamp(source_date_epoch(default), tz=dt.UTC).date()
 
 
-def _fontconfig(folder: Path) -> Path:
-    """A fontconfig file that knows only the shipped fonts (rsvg-convert draws with them)."""
-    conf = folder / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        f"<dir>{FONT_DIR}</dir>\n<cachedir>{folder / 'fc-cache'}</cachedir>\n</fontconfig>\n",
-        encoding="utf-8",
-    )
-    return conf
-
-
-def svg_to_png(svg: str, png_path: Path, work: Path, dpi: int = 200) -> None:
-    """PNG twin of a chart with ``rsvg-convert`` (Debian ``librsvg2-bin``) and the shipped font."""
-    tool = shutil.which("rsvg-convert")
-    if tool is None:
-        raise RuntimeError("rsvg-convert not found: apt-get install librsvg2-bin")
-    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(work))}
-    subprocess.run(
-        [tool, "--dpi-x", str(dpi), "--dpi-y", str(dpi), "--format", "png", "-o", str(png_path)],
-        input=svg.encode("utf-8"),
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
-def _docx_html(html: str, work: Path) -> str:
-    """The HTML as pandoc should read it: PNG charts, open data tables, right-aligned numbers."""
-    counter = 0
-
-    def to_png(match: re.Match) -> str:
-        nonlocal counter
-        counter += 1
-        svg = base64.b64decode(match.group(1)).decode("utf-8")
-        name = f"figur-{counter}.png"
-        svg_to_png(svg, work / name, work)
-        width = _SVG_WIDTH.search(svg)
-        inches = float(width.group(1)) / 72 if width else 6.3
-        return f'<img class="chart" src="{name}" style="width: {min(inches, 6.3):.2f}in"'
-
-    html = _IMG.sub(to_png, html)
-    html = html.replace('<details class="figure-data">', '<div class="figure-data">')
-    html = html.replace("</details>", "</div>")
-    html = re.sub(r"<summary>(.*?)</summary>", r"<p><strong>\1</strong></p>", html)
-    html = html.replace('class="num">', 'class="num" style="text-align: right">')
-    return html
-
-
 _BANNER = re.compile(r'<div class="status-banner"[^>]*>(.*?)</div>', re.S)
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_HEADER_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
-_HEADER_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"
-
-
-def _with_notice_header(parts: dict[str, bytes], notice: str) -> dict[str, bytes]:
-    """Add a page header carrying the status notice to every page of the DOCX."""
-    text = xml_escape(notice)
-    parts["word/lpj-notice-header.xml"] = (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:hdr xmlns:w="{_W}">'
-        '<w:p><w:pPr><w:pStyle w:val="Header"/></w:pPr><w:r><w:rPr><w:b/>'
-        f'<w:color w:val="7A4F00"/><w:sz w:val="16"/></w:rPr><w:t xml:space="preserve">{text}'
-        "</w:t></w:r></w:p></w:hdr>"
-    ).encode()
-    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
-    relation = (
-        f'<Relationship Id="rIdLpjNotice" Type="{_HEADER_REL}" Target="lpj-notice-header.xml"/>'
-    )
-    parts["word/_rels/document.xml.rels"] = rels.replace(
-        "</Relationships>", relation + "</Relationships>"
-    ).encode("utf-8")
-    types = parts["[Content_Types].xml"].decode("utf-8")
-    override = f'<Override PartName="/word/lpj-notice-header.xml" ContentType="{_HEADER_TYPE}"/>'
-    parts["[Content_Types].xml"] = types.replace("</Types>", override + "</Types>").encode("utf-8")
-    document = parts["word/document.xml"].decode("utf-8")
-    if document.count("<w:sectPr>") != 1:
-        raise RuntimeError("unexpected DOCX from pandoc: not exactly one <w:sectPr>")
-    reference = '<w:sectPr><w:headerReference w:type="default" r:id="rIdLpjNotice"/>'
-    parts["word/document.xml"] = document.replace("<w:sectPr>", reference).encode("utf-8")
-    return parts
-
-
-def _finish_docx(path: Path, notice: str | None) -> None:
-    """Add the notice header; rewrite the zip with fixed entry times in a fixed order."""
-    with zipfile.ZipFile(path) as source:
-        names = source.namelist()
-        parts = {name: source.read(name) for name in names}
-    if notice:
-        parts = _with_notice_header(parts, notice)
-        names.append("word/lpj-notice-header.xml")
-    with zipfile.ZipFile(path, "w") as target:
-        for name in names:
-            fixed = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            target.writestr(fixed, parts[name], compresslevel=9)
 
 
 def render_docx(html_path: Path | str, docx_path: Path | str) -> Path:
-    """DOCX from the HTML file via pandoc, with PNG charts (Word shows SVG unreliably).
+    """The Word document of the HTML file (pandoc; :mod:`lpj_report.docx`): A4, the house styles,
+    contents and lists of figures and tables as fields, captions numbered by SEQ fields, charts
+    as full-width PNG pictures with their alt text, the numbers behind each figure as a table.
 
-    The status notice (the HTML banner, which pandoc drops with everything outside ``<main>``)
-    becomes the page header of every page.
+    The status notice (the HTML banner) is the page header of every page; the document's dates
+    are its own (``meta.created``), so the same HTML gives the same bytes whatever
+    ``SOURCE_DATE_EPOCH`` the caller has set.
     """
-    import pypandoc
+    from lpj_report import docx
 
     html = Path(html_path).read_text(encoding="utf-8")
-    # The DOCX dates are the document's own (meta.created, as in the PDF), not the environment's:
-    # the same HTML gives the same bytes whatever SOURCE_DATE_EPOCH the caller has set.
     created = _CREATED.search(html)
-    if created:
-        day = dt.date.fromisoformat(created.group(1))
-        epoch = int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
-    else:
-        epoch = source_date_epoch()
-    docx_path = Path(docx_path).resolve()
-    docx_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="lpj-docx-") as folder:
-        work = Path(folder)
-        (work / "report.html").write_text(_docx_html(html, work), encoding="utf-8")
-        env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
-        subprocess.run(
-            [pypandoc.get_pandoc_path(), "report.html", "--from", "html", "--to", "docx"]
-            + ["--output", str(docx_path)],
-            cwd=work,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    day = dt.date.fromisoformat(created.group(1)) if created else \
+        dt.datetime.fromtimestamp(source_date_epoch(), tz=dt.UTC).date()
     banner = _BANNER.search(html)
-    _finish_docx(docx_path, html_unescape(banner.group(1)).strip() if banner else None)
-    return docx_path
+    notice = html_unescape(banner.group(1)).strip() if banner else None
+    return docx.render_docx(html_path, docx_path, day, notice)

@@ -257,7 +257,7 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
     except KeyError as err:
         raise TemplateError(f"{where}: figure {fid} has no category {err}") from None
     block = {"type": raw["type"], "title": raw.get("title") or view.title,
-             "table": table, "note": raw.get("note", "")}
+             "table": table, "note": raw.get("note", ""), "figure": fid}
     block["note"] = block["note"] or f"Kilde: {view.population}, {view.base}. Figur-id: {fid}."
     if raw["type"] == "figure" and any("[" in cell for row in table["rows"] for cell in row):
         block["note"] += f" I tabellen: 95{fmt.NBSP}%-konfidensinterval i [ ]."

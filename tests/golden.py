@@ -91,7 +91,8 @@ def outputs() -> list[Golden]:
     build = golden_build()
     html = render.render_html_text(golden_context(build))
     return [Golden("report.html", normalise_html(html)),
-            Golden("figures.csv", figures_csv(build.figures).decode("utf-8"))]
+            Golden("figures.csv", figures_csv(build.figures, build.project.figures,
+                                              build.project.codebook).decode("utf-8"))]
 
 
 def compare(golden: Golden) -> str | None:

@@ -48,6 +48,55 @@ const { chromium } = require('playwright-core');
 """
 
 
+PHONE_SCRIPT = r"""
+const { chromium } = require('playwright-core');
+(async () => {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: [
+    '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'] });
+  const width = parseInt(process.env.WIDTH, 10);
+  const page = await browser.newPage({ viewport: { width, height: 844 }, deviceScaleFactor: 1 });
+  await page.goto(process.env.PAGE_URL);
+  await page.evaluate(
+    () => document.querySelectorAll('details').forEach(d => { d.open = true; }));
+  await page.evaluate(() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 50))));
+  const out = await page.evaluate(() => ({
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    charts: [...document.querySelectorAll('img.chart')].map(img => ({
+      figure: img.closest('figure') ? img.closest('figure').id : '',
+      width: img.getBoundingClientRect().width, src: img.currentSrc })),
+    tables: [...document.querySelectorAll('.table-scroll')].map(box => {
+      const hint = box.previousElementSibling;
+      const shown = !!hint && hint.classList.contains('scroll-hint')
+        && getComputedStyle(hint).display !== 'none' && hint.getBoundingClientRect().height > 0;
+      return { caption: box.getAttribute('aria-labelledby'), scrollWidth: box.scrollWidth,
+               clientWidth: box.clientWidth, overflowX: getComputedStyle(box).overflowX,
+               hint: shown };
+    }),
+    targets: [...document.querySelectorAll('figure[id], .table-block[id]')].map(e => e.id),
+    links: [...document.querySelectorAll('a[href^="#"]')].map(a => a.getAttribute('href').slice(1)),
+  }));
+  await browser.close();
+  process.stdout.write(JSON.stringify(out));
+})().catch(error => { console.error(error); process.exit(2); });
+"""
+
+
+def phone_report(path: Path, width: int = 390) -> dict:
+    """The page at ``width`` CSS px in Chromium, every ``<details>`` open: each chart's
+    rendered width and the image it shows (``currentSrc``), each table box's scroll and client
+    width and whether its scroll hint shows, the ids of figures and tables, the ``#`` links."""
+    env = {**os.environ, "CHROMIUM": shutil.which("chromium") or "",
+           "PAGE_URL": Path(path).resolve().as_uri(), "WIDTH": str(width)}
+    result = subprocess.run(
+        [shutil.which("node") or "node", "-e", PHONE_SCRIPT], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"phone check failed to run: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
 def vnu_missing() -> str | None:
     """Why vnu cannot run here, or None."""
     if shutil.which("java") is None:

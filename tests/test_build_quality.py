@@ -17,30 +17,23 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 import os
 import re
 import shutil
 import struct
 import subprocess
-import sys
-import warnings
 import zipfile
 from base64 import b64decode
 from pathlib import Path
-from types import SimpleNamespace
 
 import html_checks
 import pytest
+from built import NAME, OUTPUTS, SOURCE_DATE_EPOCH, WAVE
 from render_demo import demo_context
 
 from lpj_report import build as build_module
 from lpj_report import cli, render, report_context
 
-WAVE = "2002"
-SOURCE_DATE_EPOCH = "1030838400"  # 2002-09-01 00:00 UTC: fixed, so the tests pin the bytes
-NAME = build_module.NAME
-OUTPUTS = ("figures.json", "figures.csv", f"{NAME}.html", f"{NAME}.pdf", f"{NAME}.docx")
 RESPONDENTS = "1.680"  # the 2002 reconstruction's response count, as the report prints it
 
 
@@ -61,86 +54,6 @@ def _words(text: str) -> str:
     return " ".join(re.sub(r"\u2010\s*\n\s*", "", text).split())
 
 
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-def _start_build(out: Path, cwd: Path) -> subprocess.Popen:
-    """``lpj build`` in a fresh interpreter with another hash seed and working folder."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "PYTHONHASHSEED": "4242",
-           "COLUMNS": "500"}  # rich wraps long paths at 80 columns when not on a terminal
-    return subprocess.Popen(
-        [sys.executable, "-m", "lpj_report.cli", "build", "--wave", WAVE, "--out", str(out)],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-
-
-@pytest.fixture(scope="session")
-def _second_build_process(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("build-b")
-    process = _start_build(folder / "report", folder)
-    yield SimpleNamespace(process=process, out=folder / "report")
-    if process.poll() is None:  # the session ended without a test asking for it
-        process.kill()
-    process.communicate()
-
-
-@pytest.fixture(scope="session")
-def report(tmp_path_factory, _second_build_process):
-    """The 2002 report built in this process via ``lpj build`` (``cli.main``).
-
-    The second build (another process) is already running beside it. Records every log record
-    at WARNING or above and every Python warning, and the context handed to the renderer.
-    """
-    folder = tmp_path_factory.mktemp("build-a")
-    out = folder / "report"
-    contexts = []
-    original = render.render_html
-
-    def spy(context, *args, **kwargs):
-        contexts.append(render.prepare(context))
-        return original(context, *args, **kwargs)
-
-    handler = _Records()
-    root = logging.getLogger()
-    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        mp.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-        mp.setattr(render, "render_html", spy)
-        level = root.level
-        root.setLevel(min(level, logging.WARNING))
-        root.addHandler(handler)
-        try:
-            status = cli.main(["build", "--wave", WAVE, "--out", str(out)])
-        finally:
-            root.removeHandler(handler)
-            root.setLevel(level)
-    assert status == 0, f"lpj build exited {status}"
-    assert len(contexts) == 1
-    context = contexts[0]
-    parts = [p for p in (context["introduction"], *context["chapters"], *context["appendices"]) if p]
-    return SimpleNamespace(
-        folder=folder, out=out, context=context,
-        figures=[b for part in parts for b in part["blocks"] if b["type"] == "figure"],
-        tables=[b for part in parts for b in part["blocks"] if b["type"] == "table"],
-        html=out / f"{NAME}.html", pdf=out / f"{NAME}.pdf", docx=out / f"{NAME}.docx",
-        records=handler.records, warnings=list(caught),
-    )
-
-
-@pytest.fixture(scope="session")
-def second_build(_second_build_process):
-    stdout, stderr = _second_build_process.process.communicate(timeout=900)
-    status = _second_build_process.process.returncode
-    assert status == 0, f"second lpj build exited {status}:\n{stderr}"
-    return SimpleNamespace(out=_second_build_process.out, stdout=stdout, stderr=stderr)
-
-
 @pytest.fixture(scope="session")
 def pdf_pages(report) -> list[str]:
     """The PDF's text page by page (pdftotext puts a form feed after every page; the same text
@@ -158,8 +71,10 @@ def pdf_pages(report) -> list[str]:
 
 def test_build_writes_every_output_and_nothing_else(report):
     names = {p.name for p in report.out.iterdir()}
-    assert names == {*OUTPUTS, build_module.MARKER}
+    assert names == {*OUTPUTS, build_module.MARKER, render.CHART_DIR}
     assert all((report.out / name).stat().st_size > 0 for name in OUTPUTS)
+    charts = sorted(p.name for p in (report.out / render.CHART_DIR).iterdir())
+    assert len(charts) == 2 * len(report.figures)  # an SVG and a PNG of every chart
     leftovers = [p.name for p in report.folder.iterdir() if p.name != report.out.name]
     assert leftovers == [], f"temporary folders left beside the output: {leftovers}"
 
@@ -173,7 +88,8 @@ def test_no_warning_logged_while_building(report, second_build):
     # the other process: stderr holds the summary and nothing else (no Pango/GLib/pandoc noise)
     lines = [line for line in second_build.stderr.splitlines() if line.strip()]
     assert lines[0].startswith(f"Report for {WAVE} "), second_build.stderr
-    assert all(line.startswith("  ") and (NAME in line or "figures." in line)
+    assert all(line.startswith("  ") and any(name in line for name in
+                                             (*OUTPUTS, f"{render.CHART_DIR}/"))
                for line in lines[1:]), second_build.stderr
 
 
@@ -275,17 +191,29 @@ def test_nothing_runs_off_the_text_area(report):
     assert not outside, "text outside the text area:\n" + "\n".join(outside[:20])
 
 
+def _after_the_lists(pdf_pages: list[str]) -> int:
+    """The first page after the contents and the list of figures and tables (pages with
+    leaders and page numbers), where the captions are the figures' and tables' own."""
+    leader = re.compile(r"\.{4,}\s*\d+\s*$", re.MULTILINE)
+    first = next(i for i, page in enumerate(pdf_pages) if re.search(r"^Indhold$", page, re.M))
+    last = first
+    while last + 1 < len(pdf_pages) and leader.search(pdf_pages[last + 1]):
+        last += 1
+    return last + 1
+
+
 def test_every_table_starts_on_its_captions_page(report, pdf_pages):
     """A caption is never left alone at the foot of a page (or on a page of its own) while its
     table starts on the next one: the first row is on the caption's page."""
     pages = [_words(page) for page in pdf_pages]
+    start = _after_the_lists(pdf_pages)
     for table in report.tables:
         caption = _words(f"Tabel {table['number']}. {table['title']}")[:60]
         # the first words of the first row's label: a label wrapped within its cell reads
         # interleaved with the other columns in the page's text
         first_row = " ".join(_words(table["table"]["rows"][0][0]).split()[:2]) if table[
             "table"]["rows"] else ""
-        where = next((i for i, page in enumerate(pages) if caption in page), None)
+        where = next((i for i, page in enumerate(pages) if i >= start and caption in page), None)
         assert where is not None, f"{caption!r} not in the PDF"
         after = pages[where].split(caption, 1)[1]
         assert first_row in after, f"{caption!r} on page {where + 1} without its first row"
@@ -313,9 +241,10 @@ def test_every_chart_is_in_the_pdf(report, pdf_pages):
     alts = [_pdf_string(m) for m in re.findall(r"/Alt (<[0-9a-fA-F]+>|\((?:[^)\\]|\\.)*\))\s"
                                               r"(?:(?!endobj).)*?/S /Figure", data, re.S)]
     assert sorted(alts) == sorted(f["alt"] for f in report.figures), "tagged /Figure /Alt differ"
+    start = _after_the_lists(pdf_pages)
     for figure in report.figures:
         caption = f"Figur {figure['number']}."
-        pages = [page for page in pdf_pages if caption in page]
+        pages = [page for page in pdf_pages[start:] if caption in page]
         assert pages, f"{caption} not in the PDF"
         flat = "".join(pages[0].split())
         missing = [t for t in _svg_texts(figure) if "".join(t.split()) not in flat]
@@ -364,6 +293,13 @@ def _docx_text(path: Path) -> str:
 def test_second_build_is_byte_identical(report, second_build, name):
     first, second = report.out / name, second_build.out / name
     assert first.read_bytes() == second.read_bytes(), f"{name} differs between two builds"
+
+
+def test_second_build_has_the_same_chart_files(report, second_build):
+    first = {p.name: p.read_bytes() for p in (report.out / render.CHART_DIR).iterdir()}
+    second = {p.name: p.read_bytes() for p in (second_build.out / render.CHART_DIR).iterdir()}
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
 
 
 # --------------------------------------------------------------------------- browser checks

@@ -129,3 +129,37 @@ def test_shipped_font_is_the_one_measured():
         path = font_manager.findfont("Liberation Sans")
     assert path.startswith(str(charts.FONT_DIR))
     assert (charts.FONT_DIR / "OFL.txt").exists()
+
+
+# --------------------------------------------------------------------------- other forms
+
+
+def _width_pt(svg: str) -> float:
+    return float(re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg).group(1))
+
+
+@pytest.mark.parametrize("kind", CHARTS)
+def test_phone_layout_is_narrower_and_keeps_its_text(kind):
+    wide = CHARTS[kind]()
+    narrow = charts.narrow_svg(wide)
+    assert narrow is not None and narrow != wide
+    assert _width_pt(narrow) <= charts.NARROW.width_in * 72 + 40 < _width_pt(wide)
+    # the same text, wrapped differently (lines break at spaces and after "/")
+    letters = sorted("".join("".join(_texts(wide)).split()))
+    assert sorted("".join("".join(_texts(narrow)).split())) == letters
+    assert charts.narrow_svg(wide) == narrow  # drawn once, and the same
+
+
+@pytest.mark.parametrize("kind", ["pie", "stacked"])
+def test_png_is_the_chart_at_200_dpi(kind):
+    svg = CHARTS[kind]()
+    data = charts.png(svg)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(data[16:20], "big")
+    assert abs(width - _width_pt(svg) / 72 * charts.PNG_DPI) <= 3
+    assert charts.png(svg) == data
+
+
+def test_other_forms_only_of_charts_drawn_here():
+    assert charts.narrow_svg('<svg xmlns="http://www.w3.org/2000/svg"/>') is None
+    assert charts.png("<svg/>") is None

@@ -81,7 +81,8 @@ def test_edition_folder_stays_inside_the_report_folder(tmp_path):
 
 def test_edition_files_and_no_respondent_data(hasle):
     names = sorted(p.name for p in hasle.iterdir())
-    assert names == [".lpj-build", "figures.csv", "figures.json", "laering-paa-jobbet-hasle.html"]
+    assert names == [".lpj-build", "figurer", "figures-excel.csv", "figures.csv", "figures.json",
+                     "laering-paa-jobbet-hasle.html", "tabeller.xlsx"]
     doc = json.loads((hasle / "figures.json").read_text(encoding="utf-8"))
     rows = pd.DataFrame(doc["rows"])
     assert "respondent" not in rows.columns and "respondent" not in doc["meta"]

@@ -82,7 +82,7 @@ def test_chart_svgs_are_identical_across_builds_and_processes(current):
                          capture_output=True, text=True)
     assert json.loads(run.stdout.strip().splitlines()[-1]) == first
     # and the golden HTML carries exactly these charts, in this order
-    in_html = re.findall(r"data:image/svg\+xml;sha256,([0-9a-f]{64})",
+    in_html = re.findall(r'<img class="chart" src="data:image/svg\+xml;sha256,([0-9a-f]{64})"',
                          current["report.html"].text)
     assert in_html == first
 

@@ -23,7 +23,7 @@ import html_checks
 import pytest
 from render_demo import LEVELS, demo_context
 
-from lpj_report import charts, render
+from lpj_report import chart_files, charts, render
 from lpj_report import format as fmt
 
 
@@ -148,7 +148,8 @@ def test_html_structure_and_accessibility(built):
     )
     assert names.count("table") == 7  # one per figure and the appendix table
     assert "FIKTIVE DATA" in text and 'class="status-banner"' in text
-    assert "<link" not in text and "<script" not in text  # self-contained
+    assert "<link" not in text and "<script src" not in text  # self-contained
+    assert text.count("<script>") == 1  # the one inline script (tables: scroll cue, sorting)
     assert "@media print" in text and "max-width: 40em" in text
 
 
@@ -241,14 +242,24 @@ def test_docx_has_png_charts_and_danish_text(built):
         names = docx.namelist()
         document = docx.read("word/document.xml").decode("utf-8")
         times = {info.date_time for info in docx.infolist()}
-        header = docx.read("word/lpj-notice-header.xml").decode("utf-8")
+        header = docx.read("word/header1.xml").decode("utf-8")
+        footer = docx.read("word/footer1.xml").decode("utf-8")
+        styles = docx.read("word/styles.xml").decode("utf-8")
     media = [name for name in names if name.startswith("word/media/")]
     assert len(media) == 6 and all(name.endswith(".png") for name in media)
     assert "Æbleøstersøen" in document and "FIKTIVE DATA" in document
     assert 'descr="Lagkagediagram: 21 % lav' in document.replace("\u00a0", " ")
     assert times == {(1980, 1, 1, 0, 0, 0)}
     assert "FIKTIVE DATA – kun til demonstration" in header  # the notice on every page
-    assert 'w:headerReference w:type="default" r:id="rIdLpjNotice"' in document
+    assert "PAGE" in footer and "Side" in footer              # and the page number
+    section = re.search(r"<w:sectPr>.*?</w:sectPr>", document, re.S).group(0)
+    assert re.search(r'<w:headerReference [^>]*w:type="default"', section)
+    assert re.search(r'<w:footerReference [^>]*w:type="default"', section)
+    page = re.search(r"<w:pgSz ([^>]*)/>", section).group(1)
+    assert 'w:w="11906"' in page and 'w:h="16838"' in page  # A4
+    assert re.search(r'<w:lang [^>]*w:val="da-DK"', styles)
+    assert document.count("SEQ Figur") == 6 and document.count("SEQ Tabel") == 1
+    assert 'TOC \\o "1-2"' in document and 'TOC \\h \\z \\c "Figur"' in document
     pandoc = __import__("pypandoc").get_pandoc_path()
     plain = subprocess.run(
         [pandoc, str(built["docx_a"]), "-t", "plain"], capture_output=True, text=True, check=True
@@ -342,3 +353,84 @@ def test_html_passes_axe_wcag21_aa_on_desktop_and_phone(built):
     if reason:
         pytest.skip(reason)
     assert html_checks.axe_problems(html_checks.axe_report(built["html_a"])) == []
+
+
+# --------------------------------------------------------------------------- navigation, files
+
+
+def _with_references() -> dict:
+    context = demo_context()
+    chapter = context["chapters"][0]
+    chapter["blocks"][1]["figure"] = "demo.laering"
+    chapter["blocks"][0]["paragraphs"].append(
+        "Se [[demo.laering]], [[tabel-1|tabellen over svar]] og [[bilag-a]] & mere <her>.")
+    return context
+
+
+def test_references_become_links_to_figures_tables_and_sections():
+    ready = render.prepare(_with_references())
+    paragraph = ready["chapters"][0]["blocks"][0]["paragraphs"][-1]
+    assert paragraph == ('Se <a class="ref" href="#figur-1">figur 1</a>, <a class="ref" '
+                         'href="#tabel-1">tabellen over svar</a> og <a class="ref" '
+                         'href="#bilag-a">bilag A</a> &amp; mere &lt;her&gt;.')
+    text = render.render_html_text(_with_references())
+    assert 'href="#figur-1">figur 1</a>' in text and "&amp; mere &lt;her&gt;" in text
+
+
+@pytest.mark.parametrize("reference, message", [
+    ("[[kap9.ukendt]]", "unknown reference"), ("[[figur-1", "unclosed"),
+    ("[[]]", "unclosed or empty")])
+def test_bad_references_are_rejected(reference, message):
+    context = demo_context()
+    context["chapters"][0]["blocks"][0]["paragraphs"].append(f"Se {reference}.")
+    with pytest.raises(render.ContextError, match=message):
+        render.prepare(context)
+
+
+def test_a_reference_to_two_places_must_be_made_unique():
+    context = demo_context()
+    for block in context["chapters"][0]["blocks"][1:5:2]:
+        block["figure"] = "demo.laering"          # the same figure shown twice
+    context["chapters"][0]["blocks"][0]["paragraphs"].append("Se [[demo.laering]].")
+    with pytest.raises(render.ContextError, match="names 2 places"):
+        render.prepare(context)
+
+
+def test_contents_go_down_to_sections_and_list_every_figure_and_table():
+    ready = render.prepare(demo_context())
+    chapter = next(e for e in ready["toc"] if e["id"] == "kapitel-2")
+    assert chapter["children"] == [{"id": "kapitel-2-et-maal-for-oplevet-laering",
+                                    "title": "Et mål for oplevet læring"}]
+    assert [f["id"] for f in ready["figure_list"]] == [f"figur-{n}" for n in range(1, 7)]
+    assert [t["id"] for t in ready["table_list"]] == ["tabel-1"]
+    text = render.render_html_text(demo_context())
+    for entry in (*ready["figure_list"], *ready["table_list"], *chapter["children"]):
+        assert f'href="#{entry["id"]}"' in text and f'id="{entry["id"]}"' in text
+    assert text.count('<p class="back"><a href="#indhold-titel">') == 5  # after every part
+
+
+def test_chart_files_are_named_by_number_and_figure_id():
+    assert chart_files.chart_file("3", "kap2.laering") == "figurer/figur-03-kap2.laering"
+    assert chart_files.chart_file("12") == "figurer/figur-12"
+    assert chart_files.chart_file("3.1", "a") == "figurer/figur-03-1-a"
+
+
+def test_phone_layouts_are_offered_and_print_leaves_them_out(tmp_path):
+    seen = []
+    html = render.render_html(demo_context(), tmp_path, print_ready=lambda path: seen.append(
+        path.read_text(encoding="utf-8")))
+    final = html.read_text(encoding="utf-8")
+    assert final.count('<source media="(max-width: 32em)" srcset="data:image/svg+xml;') == 6
+    assert "<source" not in seen[0]
+    # the PDF is the same from either file: print drops what differs
+    assert render._PRINT_ONLY.sub("", seen[0]) == render._PRINT_ONLY.sub("", final)
+    narrow = re.findall(r'srcset="data:image/svg\+xml;base64,([^"]+)"', final)[0]
+    width = float(re.search(r'width="([\d.]+)pt"', base64.b64decode(narrow).decode()).group(1))
+    assert width <= charts.NARROW.width_in * 72 + 1
+
+
+def test_chart_files_are_svg_and_png(tmp_path):
+    written = chart_files.write_chart_files(demo_context(), tmp_path)
+    assert [p.name for p in written][:2] == ["figur-01.svg", "figur-01.png"]
+    assert len(written) == 12 and all(p.stat().st_size > 1000 for p in written)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written if p.suffix == ".png")

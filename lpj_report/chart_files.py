@@ -1,0 +1,134 @@
+"""The chart files beside a report: ``figurer/figur-03-<figure id>.svg`` and ``.png``.
+
+The SVG is the chart as the report shows it; the PNG (200 dpi, for Word and for slides) is drawn
+by one process for all charts (:mod:`lpj_report.pngs`: librsvg with the shipped font) while the
+build goes on; where librsvg cannot be called, by matplotlib (:func:`lpj_report.charts.png`) or
+``rsvg-convert``. The names come from :func:`chart_file`, which ``render.prepare`` uses for the
+HTML's download links.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from lpj_report.paths import ROOT
+
+FONT_DIR = ROOT / "assets" / "fonts"
+CHART_DIR = "figurer"
+PNG_DPI = 200  # chart PNGs (files, Word): 1.260 px across the 16 cm text width
+
+
+def chart_file(number: str, figure_id: str = "") -> str:
+    """The chart files' path without suffix, relative to the report: ``figurer/figur-03-kap2.laering``
+    (the figure's number, two digits, then its id in the figure registry when it has one)."""
+    head, _, tail = number.partition(".")
+    head = head.zfill(2) if head.isdigit() else re.sub(r"[^a-z0-9]+", "-", head.casefold())
+    stem = "figur-" + head + (f"-{tail}" if tail else "")
+    if figure_id:
+        stem += "-" + re.sub(r"[^a-z0-9_.-]+", "-", figure_id.casefold())
+    return f"{CHART_DIR}/{stem}"
+
+
+
+class ChartFiles:
+    """The chart files of a report while their PNGs are being drawn (:func:`start_chart_files`);
+    :meth:`wait` returns the files once all are written."""
+
+    def __init__(self, blocks: list[dict], out: Path, svgs: list[Path],
+                 process: subprocess.Popen | None, folder: Path) -> None:
+        self.blocks, self.out, self.svgs, self.process, self.folder = (blocks, out, svgs,
+                                                                       process, folder)
+
+    def wait(self) -> list[Path]:
+        from lpj_report import pngs
+
+        try:
+            status, problem = pngs.NO_LIBRARY, ""
+            if self.process is not None:
+                _, err = self.process.communicate()
+                status, problem = self.process.returncode, err.decode("utf-8", "replace")
+            if status == pngs.NO_LIBRARY:   # no librsvg to call: matplotlib, else rsvg-convert
+                charts = sys.modules.get("lpj_report.charts")
+                for block, svg_path in zip(self.blocks, self.svgs, strict=True):
+                    data = charts.png(block["svg"]) if charts is not None else None
+                    if data is None:
+                        svg_to_png(block["svg"], svg_path.with_suffix(".png"), self.folder)
+                    else:
+                        svg_path.with_suffix(".png").write_bytes(data)
+            elif status != 0:
+                raise RuntimeError(f"chart PNGs: {problem.strip()}")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return [path for svg in self.svgs for path in (svg, svg.with_suffix(".png"))]
+
+    def cancel(self) -> None:
+        """Stop drawing (the build failed elsewhere)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_chart_files(context: Mapping, out_dir: Path | str) -> ChartFiles:
+    """Every chart as SVG and PNG under ``<out_dir>/figurer/`` (``figur-03-<id>.svg``/``.png``,
+    the names the HTML links to). The SVGs are written at once; the PNGs are drawn by one
+    process for all charts (:mod:`lpj_report.pngs`, librsvg with the shipped font) while the
+    caller goes on; :meth:`ChartFiles.wait` for them."""
+    from lpj_report.render import figure_blocks, prepare
+
+    ctx = prepare(context)
+    out = Path(out_dir)
+    blocks = figure_blocks(ctx)
+    svgs = []
+    for block in blocks:
+        path = out / f"{block['file']}.svg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(block["svg"], encoding="utf-8", newline="\n")
+        svgs.append(path)
+    folder = Path(tempfile.mkdtemp(prefix="lpj-charts-"))
+    process = None
+    if svgs:
+        env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(folder))}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lpj_report.pngs", "--dpi", str(PNG_DPI), *map(str, svgs)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return ChartFiles(blocks, out, svgs, process, folder)
+
+
+def write_chart_files(context: Mapping, out_dir: Path | str) -> list[Path]:
+    """:func:`start_chart_files` and wait for them."""
+    return start_chart_files(context, out_dir).wait()
+
+
+def _fontconfig(folder: Path) -> Path:
+    """A fontconfig file that knows only the shipped fonts (rsvg-convert draws with them)."""
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f"<dir>{FONT_DIR}</dir>\n<cachedir>{folder / 'fc-cache'}</cachedir>\n</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return conf
+
+
+def svg_to_png(svg: str, png_path: Path, work: Path, dpi: int = PNG_DPI) -> None:
+    """PNG twin of a chart with ``rsvg-convert`` (Debian ``librsvg2-bin``) and the shipped font."""
+    tool = shutil.which("rsvg-convert")
+    if tool is None:
+        raise RuntimeError("rsvg-convert not found: apt-get install librsvg2-bin")
+    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(work))}
+    subprocess.run(
+        [tool, "--dpi-x", str(dpi), "--dpi-y", str(dpi), "--format", "png", "-o", str(png_path)],
+        input=svg.encode("utf-8"),
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+

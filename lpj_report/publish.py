@@ -1,0 +1,182 @@
+"""Writing one report's files into a folder: HTML, charts, workbook, PDF and DOCX.
+
+Used by ``lpj build`` (the annual report) and by the municipality editions, so that every report
+gets the same files:
+
+* ``<name>.html`` — with each chart's phone layout;
+* ``figurer/figur-NN-<id>.svg`` and ``.png`` — every chart as a file (the HTML links to them);
+* ``tabeller.xlsx`` and any other file the caller hands over as a function;
+* ``<name>.pdf`` and ``<name>.docx`` as asked.
+
+The PDF takes longest. With a :class:`PdfWorker` it is made in a second process, side by side
+with everything else: the worker is forked when the build starts and imports WeasyPrint while the
+data are loaded, and gets the HTML as soon as there is one (before the charts' phone layouts are
+drawn, which print does not use); meanwhile this process draws the chart files, writes the
+workbook and the DOCX. Log records and warnings of the worker are handed back and re-issued
+here, and an error there is raised here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import traceback
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from lpj_report import chart_files, render
+
+WORKBOOK = "tabeller.xlsx"
+
+
+class PdfWorker:
+    """A forked process that renders one PDF (:func:`lpj_report.render.render_pdf`).
+
+    Start it early (WeasyPrint is imported there while this process works), :meth:`submit` the
+    HTML, :meth:`wait` for the result; :meth:`close` in any case (a context manager does)."""
+
+    def __init__(self) -> None:
+        context = mp.get_context("fork")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_pdf_worker, args=(child,), daemon=True,
+                                        name="lpj-pdf")
+        self._process.start()
+        child.close()
+        self._submitted = False
+
+    def submit(self, html_path: Path, pdf_path: Path) -> None:
+        self._conn.send((str(html_path), str(pdf_path)))
+        self._submitted = True
+
+    def wait(self) -> Path:
+        """The PDF's path once it is written; the worker's error raised here."""
+        if not self._submitted:
+            raise RuntimeError("no HTML was handed to the PDF worker")
+        try:
+            status, payload, records, caught = self._conn.recv()
+        except EOFError:
+            self._process.join()
+            raise RuntimeError(f"the PDF process ended without a result "
+                               f"(exit code {self._process.exitcode})") from None
+        finally:
+            self._submitted = False
+        for name, level, message in records:
+            logging.getLogger(name).log(level, "%s", message)
+        for category, message, filename, lineno in caught:
+            warnings.warn_explicit(message, category, filename, lineno)
+        if status != "ok":
+            raise payload
+        return Path(payload)
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            with contextlib.suppress(BrokenPipeError, OSError):
+                self._conn.send(None)
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join()
+        self._conn.close()
+
+    def __enter__(self) -> PdfWorker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+def _pdf_worker(conn) -> None:
+    """The worker's life: import WeasyPrint, wait for one job, render, report, exit."""
+    handler = _Records()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            import weasyprint  # noqa: F401  (paid here, while the parent loads the data)
+
+            job = conn.recv()
+            if job is None:
+                return
+            try:
+                result = ("ok", str(render.render_pdf(*job)))
+            except BaseException as error:  # handed back to the parent, raised there
+                result = ("error", _picklable(error))
+        found = [(w.category, str(w.message), w.filename, w.lineno) for w in caught]
+        conn.send((*result, handler.records, found))
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        root.removeHandler(handler)
+        conn.close()
+        os._exit(0)  # no atexit handlers or buffers of the parent
+
+
+def _picklable(error: BaseException) -> BaseException:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return RuntimeError("".join(traceback.format_exception(error)))
+
+
+def publish(context: Mapping, folder: Path, name: str, formats: Iterable[str], *,
+            files: Mapping[str, Callable[[str], bytes]] | None = None,
+            pdf: PdfWorker | None = None) -> list[Path]:
+    """Write the report of ``context`` into ``folder`` (see the module docstring); ``files``
+    name further files and the functions that make their bytes from the HTML's text (the
+    workbook; figures.json, whose lineage reads the sentences). Returns the files written, the
+    chart files included."""
+    from lpj_report.output import write_atomic
+
+    formats = list(formats)
+    folder = Path(folder)
+    pdf_path = folder / f"{name}.pdf"
+    early: list[Path] = []
+    started: list[chart_files.ChartFiles] = []
+
+    def print_ready(path: Path) -> None:
+        """The HTML without the phone layouts is there: start the PDF and the chart PNGs."""
+        early.append(path)
+        if pdf is not None:
+            pdf.submit(path, pdf_path)
+        started.append(chart_files.start_chart_files(context, folder))
+
+    parallel = pdf is not None and "pdf" in formats
+    if not parallel:
+        pdf = None
+    try:
+        html = render.render_html(context, folder, name=name, print_ready=print_ready)
+        text = html.read_text(encoding="utf-8")
+        made = {filename: make(text) for filename, make in (files or {}).items()}
+        written = [write_atomic(folder / filename, data) for filename, data in made.items()]
+        written += started.pop().wait()
+        if "pdf" in formats and not parallel:
+            written.append(render.render_pdf(html, pdf_path))
+        if "docx" in formats:
+            written.append(render.render_docx(html, folder / f"{name}.docx"))
+        if parallel:
+            written.append(pdf.wait())
+    finally:
+        for path in early:
+            path.unlink(missing_ok=True)
+        for charts in started:   # only when something failed before they were waited for
+            charts.cancel()
+    if "html" in formats:
+        written.append(html)
+    else:
+        html.unlink()
+    return written
