@@ -89,6 +89,8 @@ class Codebook:
     title: str
     roles: tuple[Code, ...]
     variables: dict[str, Variable] = field(default_factory=dict)
+    #: the folder it was read from; its rules.yaml holds the edit rules (lpj_report.editrules)
+    folder: Path | None = field(default=None, compare=False)
 
     def __getitem__(self, name: str) -> Variable:
         try:
@@ -229,6 +231,7 @@ def load_codebook(folder: Path | None = None) -> Codebook:
         title=str(meta.get("title", "")),
         roles=roles,
         variables=variables,
+        folder=folder,
     )
 
 

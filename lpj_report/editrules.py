@@ -187,8 +187,9 @@ def _expand(raw: dict, codebook: Codebook, severity: str, why: str, rid: str) ->
 
 
 def load_rules(codebook: Codebook, folder: Path | None = None) -> list[Rule]:
-    """Every edit rule of ``folder/rules.yaml`` (none when the file does not exist)."""
-    path = (folder or DATA_DIR / "codebook") / RULES_FILE
+    """Every edit rule of ``folder/rules.yaml`` (default: the codebook's own folder; none when
+    the file does not exist)."""
+    path = (folder or codebook.folder or DATA_DIR / "codebook") / RULES_FILE
     if not path.exists():
         return []
     doc = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("edit_rules") or {}

@@ -306,8 +306,9 @@ def validate_files(paths: list[Path], codebook: Codebook, edit_rules: str | None
     """Check every file (all of them, whatever the first gives) against the codebook and the
     edit rules (``edit_rules``: warning | error overrides the rules' own severity), print each
     result and a summary; 0 when every file passed, 2 otherwise."""
-    from lpj_report.editrules import read_checked
+    from lpj_report.editrules import load_rules, read_checked
 
+    none = not load_rules(codebook)
     failed = 0
     for path in paths:
         try:
@@ -317,6 +318,7 @@ def validate_files(paths: list[Path], codebook: Codebook, edit_rules: str | None
             print(err.report(), file=sys.stderr)
             continue
         rules = (f"; {len(warnings)} edit-rule warning(s) above" if warnings
+                 else ", no edit rules to check (no rules.yaml beside the codebook)" if none
                  else ", edit rules hold")
         print(f"{Path(path).name}: {len(typed)} respondents, codebook checks passed{rules}")
     if len(paths) > 1:

@@ -145,4 +145,5 @@ def test_cli_like_call_on_good_file(helpers, test_codebook, tmp_path):
          str(helpers.TEST_CODEBOOK_DIR), str(path)],
         capture_output=True, text=True, encoding="utf-8", check=False)
     assert result.returncode == 0, result.stderr
-    assert "ok.xlsx: 9 respondents, all checks passed" in result.stdout
+    assert ("ok.xlsx: 9 respondents, codebook checks passed, no edit rules to check "
+            "(no rules.yaml beside the codebook)") in result.stdout
