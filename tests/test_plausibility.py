@@ -65,7 +65,11 @@ def test_municipalities_differ_by_sampling_noise(wave):
 def test_every_question_has_some_blanks_within_the_band(wave, project):
     _, a = wave
     low, high = load_missing().band
-    assert len(a.missing) == len(project.codebook.questions) - 3   # not respondent/rolle/kommune
+    # every question but the design's (respondent, rolle, kommune) and the optional cluster id
+    # (institution), which the reconstruction leaves to real data
+    assert len(a.missing) == len(project.codebook.questions) - 4
+    assert {m.item for m in a.missing}.isdisjoint({"respondent", "rolle", "kommune",
+                                                   "institution"})
     for m in a.missing:
         assert m.asked > 100
         assert low <= m.percent <= high + 0.5, (m.item, m.percent)

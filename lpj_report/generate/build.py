@@ -120,8 +120,11 @@ class Builder(CellRules):
         self.latent = load_latent() if latent is DEFAULT else latent
         self.missing = load_missing() if missing is DEFAULT else missing
         self.rules = [r for r in load_rules(codebook) if r.kind == "compare"]
+        # the claims' findings are read only when there are claims (a wave of a few test
+        # figures has none, and the findings of the publication name figures it lacks)
         self.claims = ([c for c in claim_checks(published.claims, load_findings(
-            codebook, self.figures, populations)) if not c.audit] if claims else [])
+            codebook, self.figures, populations)) if not c.audit]
+            if claims and published.claims else [])
         # a fictitious wave's reference wave (``prior_from``): its responses, cell by cell, are
         # the prior of every variable the wave does not change
         self.reference = (apply_derived(reference, codebook, wave)
