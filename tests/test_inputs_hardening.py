@@ -276,7 +276,7 @@ def test_validate_checks_every_file_and_sums_up(tmp_path, capsys, helpers, codeb
     missing = tmp_path / "missing.csv"
     assert cli.main(["validate", str(bad), str(good), str(missing)]) == 2
     out, err = capsys.readouterr()
-    assert "svar.csv: 9 respondents, all checks passed" in out
+    assert "svar.csv: 9 respondents, codebook checks passed" in out
     assert "bad.csv: " in err and "missing.csv: " in err and "file not found" in err
     assert err.rstrip().endswith("3 files checked: 1 passed, 2 with problems")
 

@@ -349,7 +349,11 @@ def test_figure_index_lists_every_registered_figure_with_its_uncertainty(base, b
     assert sorted(r[1] for r in rows) == sorted(base.project.registry)
     row = next(r for r in rows if r[1] == "kap2.laering_arbejdssted")
     assert row[2] == "medarbejdere, undtagen anden arbejdsplads"
-    assert row[3] == "andel fordelt på arbejdssted" and row[4] == "1.348"
+    rows_of = base.figures[(base.figures["figure"] == "kap2.laering_arbejdssted")
+                           & (base.figures["group"] == "alle")]
+    n = int(rows_of["base"].iloc[0])
+    assert 1_000 < n < 1_404   # employees who named their workplace, not those elsewhere
+    assert row[3] == "andel fordelt på arbejdssted" and row[4] == f"{n:,}".replace(",", ".")
     assert re.fullmatch(r"±\d+,\d pct\.point", row[5].replace("\u00a0", " "))
 
 

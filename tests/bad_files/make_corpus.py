@@ -26,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 def _helpers():
     """tests/conftest.py, loaded by path (works whether or not ``tests`` is a package)."""
     conftest = HERE.parent / "conftest.py"
+    if str(HERE.parent) not in sys.path:   # conftest imports its sibling modules (built.py)
+        sys.path.insert(0, str(HERE.parent))
     spec = importlib.util.spec_from_file_location("lpj_corpus_conftest", conftest)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
