@@ -286,9 +286,17 @@ def balance(rendered: str) -> str:
     return "\n".join(out)
 
 
+def _compiled(env: jinja2.Environment, text: str) -> jinja2.Template:
+    """The template of a chapter source, compiled once per environment and text."""
+    cache = env.__dict__.setdefault("compiled_sources", {})
+    if text not in cache:
+        cache[text] = env.from_string(text)
+    return cache[text]
+
+
 def render_source(src: Source, env: jinja2.Environment, variables: dict[str, Any]) -> str:
     try:
-        return balance(env.from_string(src.text).render(variables))
+        return balance(_compiled(env, src.text).render(variables))
     except jinja2.TemplateSyntaxError as err:
         raise ChapterError(f"{src.path.name}, line {err.lineno}: {err.message}") from None
     except jinja2.TemplateError as err:

@@ -280,6 +280,28 @@ class Context:
     settings: Settings
     figures: pd.DataFrame | None = None      # the (suppressed) figure table, for rankings
     deff: float = 1.0
+    #: each cell's respondents, computed once per data (a build hands the same dict to each
+    #: of its contexts, and a copy with another deff shares it)
+    members: dict = field(default_factory=dict, repr=False, compare=False)
+    _shown: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def cell(self, c: Cell) -> tuple[np.ndarray, np.ndarray]:
+        """``(base, hit)`` of one cell (:func:`lpj_report.figures.cell_members`), cached."""
+        key = (c.figure, c.group, c.category)
+        if key not in self.members:
+            self.members[key] = cell_members(self.registry[c.figure], self.data, self.codebook,
+                                             self.populations, c.group, c.category)
+        return self.members[key]
+
+    def shown(self, figure: str) -> dict[tuple[str, str], bool]:
+        """The figure's rows in the figure table: (group, category) → withheld."""
+        if figure not in self._shown:
+            rows = self.figures[self.figures["figure"] == figure]
+            withheld = (rows["suppressed"].fillna(False).astype(bool) if "suppressed" in rows
+                        else pd.Series(False, index=rows.index))
+            self._shown[figure] = dict(zip(zip(rows["group"], rows["category"], strict=True),
+                                           withheld, strict=True))
+        return self._shown[figure]
 
     def cluster(self, mask: np.ndarray) -> np.ndarray | None:
         name = self.settings.cluster
@@ -442,9 +464,7 @@ def _mean_result(f, ctx, est, va, vb) -> Result:
 
 
 def _cell(ctx: Context, c: Cell):
-    fig = ctx.registry[c.figure]
-    return fig, *cell_members(fig, ctx.data, ctx.codebook, ctx.populations, c.group,
-                              c.category)
+    return ctx.registry[c.figure], *ctx.cell(c)
 
 
 def _cells(f: Finding, ctx: Context) -> Result:
@@ -473,7 +493,7 @@ def _ranking(f: Finding, ctx: Context) -> Result:
     from lpj_report.format import quantize
 
     fig = ctx.registry[f.figure]
-    rows = ctx.figures[ctx.figures["figure"] == f.figure] if ctx.figures is not None else None
+    shown = ctx.shown(f.figure) if ctx.figures is not None else None
     if f.across == "groups":
         keys = [g for g in group_keys(fig, ctx.codebook)[1:] if g not in f.exclude]
         cells = [Cell(f.figure, g, f.category) for g in keys]
@@ -484,9 +504,8 @@ def _ranking(f: Finding, ctx: Context) -> Result:
     est: dict[str, Estimate] = {}
     members: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for key, c in zip(keys, cells, strict=True):
-        if rows is not None:   # withheld numbers (disclosure control) are never ranked
-            row = rows[(rows["group"] == c.group) & (rows["category"] == c.category)]
-            if not len(row) or bool(row.get("suppressed", pd.Series([False])).fillna(False).iloc[0]):
+        if shown is not None:   # withheld numbers (disclosure control) are never ranked
+            if shown.get((c.group, c.category), True):
                 continue
         _, base, hit = _cell(ctx, c)
         if int(base.sum()) == 0:

@@ -24,6 +24,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -107,9 +108,16 @@ def round_half_up(value: float | int | Decimal, decimals: int) -> float:
 def number(value: float | int | Decimal, decimals: int = 0) -> str:
     """A Danish number with exactly ``decimals`` places: ``11,3``, ``1.680``, ``−1,5``."""
     rounded = quantize(value, decimals)
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    text = format_decimal(rounded.copy_abs(), format=pattern, locale=LOCALE)
+    text = _digits(rounded.copy_abs(), decimals)
     return (MINUS + text) if rounded < 0 else text
+
+
+@lru_cache(maxsize=65536)
+def _digits(rounded: Decimal, decimals: int) -> str:
+    """Babel's Danish digits of a rounded, non-negative number (cached: a report prints the
+    same few thousand numbers many times)."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(rounded, format=pattern, locale=LOCALE)
 
 
 def percent(value: float | int | Decimal, decimals: int = 0) -> str:

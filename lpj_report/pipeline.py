@@ -73,10 +73,16 @@ class Build:
         return compute_figures(self.data, self.project.codebook, self.project.figures,
                                self.project.populations, self.wave.meta)
 
+    @cached_property
+    def _members(self) -> dict:
+        """Each finding cell's respondents, shared by every test of this build's data."""
+        return {}
+
     def finding_context(self, deff: float = 1.0) -> Context:
         project = self.project
         return Context(self.data, project.codebook, project.registry, project.populations,
-                       project.findings.settings, figures=self.figures, deff=deff)
+                       project.findings.settings, figures=self.figures, deff=deff,
+                       members=self._members)
 
     @cached_property
     def findings(self) -> dict[str, Result]:

@@ -372,8 +372,15 @@ def chapter_sources(folder: Path) -> list[Path]:
 
 
 def chapter_environment(build):
-    """The strict Jinja environment of the chapter sources, knowing every finding's verdicts."""
-    return text_environment(_filters(), _globals(), possible_verdicts(build.project.findings))
+    """The strict Jinja environment of the chapter sources, knowing every finding's verdicts
+    (one per set of findings, so that each chapter is compiled once)."""
+    verdicts = possible_verdicts(build.project.findings)
+    return _environment(tuple(sorted((fid, tuple(sorted(v))) for fid, v in verdicts.items())))
+
+
+@cache
+def _environment(verdicts: tuple[tuple[str, tuple[str, ...]], ...]):
+    return text_environment(_filters(), _globals(), {fid: set(v) for fid, v in verdicts})
 
 
 def claims_for(build) -> list:

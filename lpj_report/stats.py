@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from scipy import stats as sps
@@ -48,7 +49,9 @@ class Test:
 NOT_TESTED = Test("", math.nan, math.nan)
 
 
+@cache
 def _z(confidence: float = CONFIDENCE) -> float:
+    """The two-sided normal quantile of ``confidence`` (1,96 for 95 %)."""
     return float(sps.norm.ppf(0.5 + confidence / 2))
 
 

@@ -276,16 +276,21 @@ def test_workbook_numbers_are_the_figure_tables(report):
     percentages as fractions; limits and bases beside them."""
     rows = pd.DataFrame(json.loads((report.out / "figures.json").read_text("utf-8"))["rows"])
     book = openpyxl.load_workbook(report.out / "tabeller.xlsx")
-    checked = 0
+    checked = withheld = 0
     for block in report.figures:
         ws = book[f"Figur {block['number']}"]
         header = [c.value for c in ws[4]]
-        mine = rows[(rows["figure"] == block["figure"]) & (rows["base"] > 0)]
+        mine = rows[(rows["figure"] == block["figure"])
+                    & ((rows["base"] > 0) | rows["suppressed"])]
         body = [[c.value for c in row] for row in ws.iter_rows(min_row=5)]
         assert len(body) == len(mine), block["figure"]
         value_at = header.index(next(h for h in header if h in ("Procent", "Gennemsnit (år)",
                                                                "Antal")))
         for (_, row), cells in zip(mine.iterrows(), body, strict=True):
+            if row["suppressed"]:   # withheld in the report (too few answers): the mark
+                assert cells[value_at] == cells[header.index("Antal svar")] == "◊", block
+                withheld += 1
+                continue
             scale = 100 if row["unit"] == "pct" else 1
             expected = fmt.round_half_up(row["value"], int(row["decimals"]))
             assert cells[value_at] * scale == pytest.approx(expected), (block["figure"], row)
@@ -295,6 +300,8 @@ def test_workbook_numbers_are_the_figure_tables(report):
                 assert cells[header.index("Nedre 95 %-grænse")] * scale == pytest.approx(low)
             checked += 1
     assert checked > 500
+    assert withheld == int(rows.loc[rows["figure"].isin({b["figure"] for b in report.figures}),
+                                    "suppressed"].sum())
 
 
 def test_workbook_marks_withheld_numbers(edition):
@@ -337,7 +344,10 @@ def test_figures_csv_has_labels_and_rounded_values(report):
     csv = pd.read_csv(report.out / "figures.csv")
     for column in ("figure_title", "group_label", "category_label", "ci_low", "ci_high"):
         assert column in csv.columns
-    assert (csv["group_label"] == "Alle").sum() == (csv["group"] == "alle").sum()
+    # the total is "Alle", or "Alle i figuren" where the figure leaves some respondents out
+    totals = csv.loc[csv["group"] == "alle", "group_label"]
+    assert totals.isin(["Alle", "Alle i figuren"]).all()
+    assert (csv["group_label"].isin(["Alle", "Alle i figuren"])).sum() == len(totals)
     assert not csv["category_label"].str.fullmatch(r"[a-z_]+").any(), "codes as labels"
     places = csv["value"].dropna().map(lambda v: len(repr(float(v)).split(".")[1].rstrip("0")))
     allowed = csv.loc[csv["value"].notna(), "decimals"] + 2
