@@ -488,7 +488,8 @@ def warnings(view: DiffView) -> list[str]:
         skipped = len(skipped)
         out.append(f"{skipped} mean(s) not tested: {where} holds no spread (no 95 % interval "
                    "to work the standard deviation back from), which Welch's test needs; "
-                   "compare the waves themselves (lpj diff 2002 2005) to test them")
+                   f"compare the waves themselves (lpj diff {view.old.slug.split('-')[0]} "
+                   f"{view.new.slug.split('-')[0]}) to test them")
     return out
 
 
