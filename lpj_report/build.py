@@ -1,7 +1,10 @@
 """``lpj build``: figures, HTML, PDF and DOCX of one wave into one folder.
 
 Everything is written to a temporary folder beside the output and moved into place only when
-every format has been made, so a failed build leaves nothing half-written.
+every format has been made, so a failed build leaves nothing half-written. A build of some
+formats (``--formats html,pdf``) into a folder an earlier build made keeps that build's files of
+the other formats when they were made from the same inputs (data, code, settings, date: the
+marker file records them), and removes them otherwise — saying which (:func:`carry_over`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lpj_report import terminal
 from lpj_report.paths import REPORT_DIR
 
 FORMATS = ("html", "pdf", "docx")
@@ -41,9 +45,6 @@ def default_date(wave) -> dt.date:
 
 
 def build_report(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import Progress
-
     from lpj_report import format as fmt
     from lpj_report import publish, render
     from lpj_report.cli import build_meta
@@ -51,24 +52,23 @@ def build_report(args: argparse.Namespace) -> int:
     from lpj_report.lineage import sentences
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.pipeline import Build, Project
-    from lpj_report.report_context import build_context
+    from lpj_report.report_context import build_context, git_version
     from lpj_report.workbook import workbook_bytes
 
-    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}",
-              file=sys.stderr)
+    try:
+        formats = parse_formats(args.formats)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     if getattr(args, "kommune", None):
         from lpj_report.editions import build_edition
 
         return build_edition(args)
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = terminal.console()
     out = Path(args.out) if args.out else REPORT_DIR / str(args.wave)
     if out.exists() and not _replaceable(out):
-        print(f"error: {out} exists and was not made by lpj build; choose another --out",
-              file=sys.stderr)
+        print(f"error: {terminal.shown(out)} exists and was not made by lpj build; choose "
+              "another --out", file=sys.stderr)
         return 2
     # the PDF is made in a second process, started now so that it imports WeasyPrint while
     # this one loads the data (lpj_report.publish)
@@ -82,17 +82,15 @@ def build_report(args: argparse.Namespace) -> int:
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
         work.chmod(0o755)
         try:
-            with Progress(console=console, transient=True) as bar:
-                task = bar.add_task("figurer", total=3)
+            with terminal.steps("lpj build", 3) as progress:
+                progress.step("figures")
                 labels = {"figures": project.figures, "codebook": project.codebook}
                 write_atomic(work / "figures.csv", figures_csv(build.figures, **labels))
                 write_atomic(work / EXCEL_CSV, figures_csv(build.figures, excel=True, **labels))
-                bar.advance(task)
-                bar.update(task, description="tekst og diagrammer")
+                progress.step("text and charts")
                 context = build_context(build, created=date.isoformat(),
                                         build_date=fmt.date_long(date))
-                bar.advance(task)
-                bar.update(task, description=", ".join(f.upper() for f in formats))
+                progress.step(", ".join(f.upper() for f in formats))
                 tables = {"figures.json": lambda html: figures_json(
                     build.figures, project.figures, build_meta(build),
                     findings=findings_rows(build.findings, project.findings),
@@ -100,8 +98,10 @@ def build_report(args: argparse.Namespace) -> int:
                     publish.WORKBOOK: lambda _html: workbook_bytes(
                     context, build.figures, project.registry, project.codebook)}
                 publish.publish(context, work, NAME, formats, files=tables, pdf=pdf)
-                bar.advance(task)
-            (work / MARKER).write_text("built by lpj build; safe to replace\n", encoding="utf-8")
+            inputs = inputs_digest({**build_meta(build), "min_base": args.min_base,
+                                    "date": date.isoformat(), "code": git_version()})
+            write_marker(work, "lpj build", inputs)
+            kept, removed = carry_over(out, work, NAME, formats, inputs)
             replace_folder(work, out)
         finally:
             if work.exists():
@@ -109,13 +109,82 @@ def build_report(args: argparse.Namespace) -> int:
     finally:
         if pdf is not None:
             pdf.close()
-    console.print(f"Report for {build.wave.year} ({build.wave.status}) built in {out}/:")
+    console.print(f"Report for {build.wave.year} ({build.wave.status}) built in "
+                  f"{terminal.shown(out)}/:", markup=False)
     for path in sorted(out.iterdir()):
         if path.name == CHART_DIR:
-            console.print(f"  {path}/ ({len(list(path.iterdir()))} chart files)")
+            console.print(f"  {terminal.shown(path)}/ ({len(list(path.iterdir()))} chart files)",
+                          markup=False)
         elif path.name != MARKER:
-            console.print(f"  {path}")
+            console.print(f"  {terminal.shown(path)}"
+                          + (" (kept from the earlier build)" if path.name in kept else ""),
+                          markup=False)
+    report_removed(console, removed)
     return 0
+
+
+def parse_formats(text: str) -> list[str]:
+    """``--formats``: comma-separated, any case (``PDF`` = ``pdf``), each once, in the order
+    given. Raises ValueError naming an unknown one and the closest known."""
+    formats = list(dict.fromkeys(f.strip().lower() for f in str(text).split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        hint = terminal.suggestion(unknown[0], FORMATS)
+        raise ValueError(f"unknown format(s) {', '.join(repr(f) for f in unknown)}{hint}; "
+                         f"choose from {', '.join(FORMATS)}")
+    if not formats:
+        raise ValueError(f"no format given; choose from {', '.join(FORMATS)}")
+    return formats
+
+
+def inputs_digest(facts: dict) -> str:
+    """A fingerprint of everything a build's files depend on besides the formats chosen."""
+    import hashlib
+    import json
+
+    text = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_marker(work: Path, command: str, inputs: str) -> None:
+    (work / MARKER).write_text(f"built by {command}; safe to replace\ninputs {inputs}\n",
+                               encoding="utf-8")
+
+
+def _marker_inputs(folder: Path) -> str:
+    try:
+        lines = (folder / MARKER).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    return next((line.split(None, 1)[1] for line in lines if line.startswith("inputs ")), "")
+
+
+def carry_over(out: Path, work: Path, name: str, formats: list[str],
+               inputs: str) -> tuple[list[str], list[str]]:
+    """Before ``out`` is replaced by ``work``: the files of the formats not built this time
+    (``<name>.docx`` for ``--formats html,pdf``) move into ``work`` when the earlier build had
+    the same ``inputs``; otherwise they go with the old folder. Returns (kept, removed) names."""
+    kept, removed = [], []
+    if not out.is_dir():
+        return kept, removed
+    same = bool(inputs) and _marker_inputs(out) == inputs
+    for kind in FORMATS:
+        path = out / f"{name}.{kind}"
+        if kind in formats or not path.is_file() or (work / path.name).exists():
+            continue
+        if same:
+            path.replace(work / path.name)
+            kept.append(path.name)
+        else:
+            removed.append(path.name)
+    return kept, removed
+
+
+def report_removed(console, removed: list[str]) -> None:
+    for filename in removed:
+        kind = filename.rsplit(".", 1)[-1]
+        console.print(f"  removed {filename}: made by an earlier build from other inputs (data, "
+                      f"code, settings or date); rebuild it with --formats {kind}", markup=False)
 
 
 #: Sub-folders of a wave's report folder that other commands own (``lpj build --kommune``,

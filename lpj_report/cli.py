@@ -8,6 +8,10 @@
     lpj editions --wave 2002          every municipality's edition, in parallel
     lpj diff 2002 2005 --out D        every figure compared between two waves or builds
     lpj validate FILE…                check respondent data files against the codebook
+    lpj kommuner                      the municipalities' keys and names (for --kommune)
+    lpj completion bash               a shell completion script (bash or zsh)
+
+Messages in the terminal are English; the report and the numbers quoted from it are Danish.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sys
 from pathlib import Path
 
 from lpj_report.cli_errors import run_guarded
+from lpj_report.terminal import shown
 
 
 def _project():
@@ -69,7 +74,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     write_atomic(wave.folder / "reconstruction.json",
                  (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode())
     violated = result.report.violated()
-    print(f"wrote {out} ({len(result.responses)} respondents); "
+    print(f"wrote {shown(out)} ({len(result.responses)} respondents); "
           f"{len(violated)} published target(s) could not be met together", file=sys.stderr)
     for tid in sorted(violated):
         print(f"  not met: {tid}", file=sys.stderr)
@@ -83,7 +88,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
               else out.with_name(f"{out.stem}-plausibility.md"))
     print_section(write_report(project, wave, out, report),
                   Console(stderr=True, highlight=False, width=160))
-    print(f"wrote {report}", file=sys.stderr)
+    print(f"wrote {shown(report)}", file=sys.stderr)
     return 0
 
 
@@ -122,7 +127,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
     write_atomic(out / "figures.json", figures_json(build.figures, project.figures,
                                                     build_meta(build)))
     write_atomic(out / "figures.csv", figures_csv(build.figures, project.figures, project.codebook))
-    print(f"wrote {out / 'figures.json'} and {out / 'figures.csv'}")
+    print(f"wrote {shown(out / 'figures.json')} and {shown(out / 'figures.csv')}")
     return 0
 
 
@@ -151,11 +156,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return validate_files([Path(p) for p in args.files], default_codebook(), args.edit_rules)
 
 
+def cmd_kommuner(args: argparse.Namespace) -> int:
+    """``lpj kommuner``: every municipality of the codebook, key and name (codebook order)."""
+    from lpj_report.codebook import default_codebook
+
+    codes = default_codebook()["kommune"].codes
+    width = max(len(c.key) for c in codes)
+    for c in codes:
+        print(f"{c.key:<{width}}  {c.label}")
+    return 0
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from lpj_report.completion import script
+
+    sys.stdout.write(script(args.shell, parser()))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
+    from lpj_report import __version__
+
     p = argparse.ArgumentParser(
         prog="lpj", description="lpj-report: 'Læring på jobbet' figures and report from "
-        "respondent data.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        "respondent data.", epilog="Run 'lpj COMMAND --help' for a command's options. "
+        "Messages are English; the report is Danish.")
+    p.add_argument("--version", action="version", version=f"lpj {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     g = sub.add_parser("generate", help="rebuild a reconstructed wave's responses")
     g.add_argument("--wave", default="2002", help="survey year (default 2002)")
@@ -213,7 +240,31 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--edit-rules", choices=("error", "warning"),
                    help="severity of every edit rule (default: as in data/codebook/rules.yaml)")
     c.set_defaults(func=cmd_validate)
+
+    k = sub.add_parser("kommuner", help="list the municipalities' keys and names (--kommune)")
+    k.set_defaults(func=cmd_kommuner)
+
+    s = sub.add_parser("completion", help="print a shell completion script",
+                       description="Print a completion script for the shell. bash: "
+                       "source <(lpj completion bash); zsh: lpj completion zsh > "
+                       "\"${fpath[1]}/_lpj\"")
+    s.add_argument("shell", choices=("bash", "zsh"))
+    s.set_defaults(func=cmd_completion)
     return p
+
+
+def _unknown_command(argv: list[str], p: argparse.ArgumentParser) -> str | None:
+    """The error for a first word that is not a command, with the closest one suggested."""
+    from lpj_report.terminal import suggestion
+
+    if not argv or argv[0].startswith("-"):
+        return None
+    commands = next(a.choices for a in p._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    if argv[0] in commands:
+        return None
+    return (f"error: unknown command {argv[0]!r}{suggestion(argv[0], commands)}; "
+            f"commands: {', '.join(commands)} (lpj --help)")
 
 
 def _checked(func, args: argparse.Namespace) -> int:
@@ -233,7 +284,16 @@ def _checked(func, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    unknown = _unknown_command(argv, p)
+    if unknown:
+        print(unknown, file=sys.stderr)
+        return 2
+    args = p.parse_args(argv)
+    if args.command is None:    # bare `lpj`: what it can do
+        p.print_help()
+        return 0
     return run_guarded(_checked, args.func, args)
 
 

@@ -1,13 +1,15 @@
 """``lpj diff OLD NEW``: every figure of two waves (or two builds) side by side.
 
 Each number is matched by its stable id — ``figure``, ``group``, ``category`` (and ``kommune`` in
-an edition's figures.json) — and gets both values, the change (in percentage points for shares)
-and a test of the change:
+an edition's figures.json) — and gets both values, both bases, the change (in procentpoint for
+shares) and a test of the change:
 
 * shares (``pct``): the two-proportion z-test with pooled variance on the counts behind the two
   percentages (the waves are independent samples);
-* means: Welch's t-test, when both sides come from respondent data (a figures.json holds no
-  spread, so means compared between two files are not tested);
+* means: Welch's t-test on the mean, standard deviation and n of both sides: from the
+  respondent data of a wave, or worked back from a figures.json's 95 % t interval
+  (sd = half-width / t(0,975; n − 1) · √n); a figures.json without the interval leaves its
+  means untested, and the command says so;
 * counts: not tested (a count is not an estimate of a share).
 
 Multiple comparisons: all tested changes form one family and are corrected together with the
@@ -19,7 +21,13 @@ report says so.
 
 Disclosure control applies: a row suppressed on either side (base below ``min_base`` or hidden
 to protect one; :mod:`lpj_report.suppression`) is listed as suppressed, without numbers, and is
-not tested.
+not tested. The diff applies the minimum itself: a wave's figures are protected here, and a
+figures.json is protected again whatever its ``suppressed`` flags say (:func:`withhold`).
+
+Two sides are comparable when both are national reports or both are editions of the same
+municipality (:func:`check_comparable`; anything else is refused). How the comparison is shown
+— complementary answers folded, the report's figure numbers, the order — is
+:mod:`lpj_report.diff_view`.
 
 :func:`year_over_year` is the entry point for the annual overview: previous value and
 significance per (figure, group, category).
@@ -28,50 +36,58 @@ significance per (figure, group, category).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lpj_report import format as fmt
-from lpj_report.paths import REPORT_DIR, TEMPLATES_DIR
+from lpj_report.cli_errors import InputError
+from lpj_report.paths import REPORT_DIR
 from lpj_report.readers import read_figures_json
 
 KEY = ["figure", "group", "category"]
-STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "unchanged": 3, "not_tested": 4,
+#: Every compared number gets exactly one status ("not_significant": tested, and the change
+#: is not sure — never "unchanged").
+STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "not_significant": 3, "not_tested": 4,
                 "suppressed": 5, "no_data": 6}
-STATUS_TEXT = {
-    "changed": "signifikant ændring",
-    "unchanged": "ingen signifikant ændring",
-    "not_tested": "ikke testet",
-    "suppressed": "vises ikke (diskretion)",
-    "added": "ny",
-    "removed": "udgået",
-    "no_data": "ingen svar",
-}
+#: Why a number present on both sides was not tested (column ``reason``).
+REASONS = ("count", "no_spread", "declaration")
 
 
 @dataclass
 class Side:
-    """One side of a comparison: a figure table with suppression flags, and its origin."""
+    """One side of a comparison: a figure table with suppression flags, and its origin.
+
+    ``source`` is what the user named (a year or a path); ``declarations`` the figure
+    declarations the numbers were computed with (figure id → :func:`lpj_report.output.
+    figure_meta`)."""
 
     label: str
     table: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
-    spread: dict[tuple[str, str], tuple[float, float, int]] = field(default_factory=dict)
+    spread: dict[tuple, tuple[float, float, int]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+    declarations: dict[str, dict] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
         return str(self.meta.get("status", "real"))
+
+    @property
+    def kommune(self) -> str:
+        """The municipality's key for an edition's figures, else ``""`` (national)."""
+        return str(self.meta.get("kommune") or "")
+
+    @property
+    def slug(self) -> str:
+        """The side in a folder name: ``2002``, ``2002-hasle``."""
+        year = str(self.meta.get("wave", self.label.split()[0]))
+        return f"{year}-{self.kommune}" if self.kommune else year
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -96,6 +112,7 @@ def side_from_wave(year: str | int, project, min_base: int) -> Side:
     """A wave's figures from its respondent data, suppressed as a table of its own."""
     from lpj_report import suppression
     from lpj_report.cli import build_meta
+    from lpj_report.output import figure_meta
     from lpj_report.pipeline import Build
 
     build = Build.load(project, year)
@@ -109,27 +126,83 @@ def side_from_wave(year: str | int, project, min_base: int) -> Side:
                                     project.populations).items():
                 spread[(fig.id, g)] = s
     meta = {**build_meta(build), "min_base": min_base}
-    return Side(str(build.wave.year), table, meta, spread, {f.id: f.title for f in project.figures})
+    return Side(str(build.wave.year), table, meta, spread, {f.id: f.title for f in project.figures},
+                source=str(year), declarations={f.id: figure_meta(f) for f in project.figures})
 
 
-def side_from_json(path: Path, project, min_base: int) -> Side:
-    """A build's figures.json; rows without suppression flags are suppressed here (from the
-    table alone: small bases and the rows that would give them away within each figure)."""
+def withhold(table: pd.DataFrame, project, min_base: int) -> pd.DataFrame:
+    """Disclosure control applied again to a figures.json's rows, whatever its flags say.
+
+    Per unit (the municipality and ``alle`` of an edition, else the one table): a row the file
+    withholds (flag set, or no base) stays withheld; every other row with a base below
+    ``min_base`` is withheld, and so are the shown rows of the same figure it could be worked
+    back from (:func:`lpj_report.suppression.protect_table`, the withheld rows taken as
+    unknown). A figure whose ``alle`` row is withheld is withheld as a whole."""
     from lpj_report import suppression
 
+    table = table.reset_index(drop=True)
+    flagged = (table["suppressed"].fillna(False).astype(bool) if "suppressed" in table.columns
+               else pd.Series(False, index=table.index))
+    withheld = flagged | table["base"].isna()
+    units = (table["kommune"].astype(str) if "kommune" in table.columns
+             else pd.Series("alle", index=table.index))
+    hide = pd.Series(False, index=table.index)
+    for _unit, index in units.groupby(units, sort=False).groups.items():
+        part = table.loc[index]
+        gone = withheld.loc[index]
+        whole = set(part.loc[gone & (part["group"] == "alle"), "figure"])
+        shown = part[~gone & ~part["figure"].isin(whole)]
+        shown = shown.drop(columns=[c for c in ("kommune", "suppressed") if c in shown])
+        result = suppression.protect_table(shown, project.figures, project.codebook, min_base)
+        rows = suppression.unit_rows(result, "alle")
+        keys = zip(part["figure"], part["group"], strict=True)
+        by_row = [(f, g) in rows or f in whole for f, g in keys]
+        base = part["base"].astype(float)
+        hide.loc[index] = (gone.to_numpy() | np.array(by_row, dtype=bool)
+                           | ((base > 0) & (base < min_base)).to_numpy())
+    out = table.copy()
+    out["suppressed"] = hide.to_numpy()
+    for col in ("numerator", "base", "value", "ci_low", "ci_high"):
+        if col in out.columns:
+            out[col] = out[col].astype("Float64").mask(out["suppressed"])
+    return out
+
+
+def spread_from_limits(table: pd.DataFrame) -> dict[tuple, tuple[float, float, int]]:
+    """(mean, standard deviation, n) of every mean row with a 95 % t interval, worked back
+    from it: sd = (high − low) / 2 / t(0,975; n − 1) · √n. Keyed (figure, group), with the
+    municipality as a third part in an edition's table."""
+    from scipy import stats as sps
+
+    out: dict[tuple, tuple[float, float, int]] = {}
+    if not {"ci_low", "ci_high"} <= set(table.columns):
+        return out
+    rows = table[(table["unit"] == "years") & table["ci_low"].notna() & table["ci_high"].notna()
+                 & table["base"].notna()]
+    for r in rows.to_dict(orient="records"):
+        n = int(r["base"])
+        if n < 2:
+            continue
+        half = (float(r["ci_high"]) - float(r["ci_low"])) / 2
+        sd = half / float(sps.t.ppf(0.975, n - 1)) * np.sqrt(n)
+        key = (r["figure"], r["group"]) + ((str(r["kommune"]),) if "kommune" in r else ())
+        out[key] = (float(r["value"]), float(sd), n)
+    return out
+
+
+def side_from_json(path: Path, project, min_base: int, source: str = "") -> Side:
+    """A build's figures.json, its rows protected again here (:func:`withhold`)."""
     doc = read_figures_json(path)
     table = pd.DataFrame(doc["rows"])
     meta = dict(doc.get("meta") or {})
     titles = {f["id"]: f.get("title", "") for f in doc.get("figures") or []}
-    if "suppressed" not in table.columns:
-        result = suppression.protect_table(table, project.figures, project.codebook, min_base)
-        table = suppression.apply(table, suppression.unit_rows(result, "alle"), min_base)
-    else:
-        table["suppressed"] = table["suppressed"].fillna(False).astype(bool)
+    table = withhold(table, project, min_base)
     label = str(meta.get("wave", path.parent.name))
     if meta.get("kommune"):
         label += f" ({meta['kommune']})"
-    return Side(label, table, meta, {}, titles)
+    declarations = {f["id"]: f for f in doc.get("figures") or []}
+    return Side(label, table, meta, spread_from_limits(table), titles,
+                source=source or str(path), declarations=declarations)
 
 
 def load_side(spec: str, project, min_base: int) -> Side:
@@ -139,8 +212,62 @@ def load_side(spec: str, project, min_base: int) -> Side:
     if path.is_dir():
         path = path / "figures.json"
     if not path.exists():
-        raise FileNotFoundError(f"{spec}: neither a survey year nor a figures.json file")
-    return side_from_json(path, project, min_base)
+        raise InputError.at(spec, "a survey year with a folder in data/waves, or a "
+                            "figures.json written by lpj build (or its folder)")
+    return side_from_json(path, project, min_base, source=spec)
+
+
+#: Declaration keys that decide what a number counts; a figure declared differently on the two
+#: sides is not tested.
+DECLARATION_KEYS = ("population", "filter", "variable", "breakdown", "statistic", "combine",
+                    "exclude")
+
+
+def check_comparable(old: Side, new: Side) -> list[str]:
+    """Refuse two sides that describe different populations; return warnings for the rest.
+
+    A municipality's edition compares only with an edition of the same municipality (its own
+    rows and its "all municipalities" rows against theirs): anything else raises
+    :class:`InputError` (exit 2, nothing written)."""
+    def what(side: Side) -> str:
+        if side.kommune:
+            name = side.meta.get("kommune_navn") or side.kommune
+            return f"the edition for {name} ({side.kommune})"
+        return "a national report"
+
+    if old.kommune != new.kommune:
+        raise InputError(
+            f"{old.source} is {what(old)}, {new.source} is {what(new)}: their numbers describe "
+            "different respondents; expected two national reports or two editions of the same "
+            "municipality")
+    warnings = []
+    books = (old.meta.get("codebook_version"), new.meta.get("codebook_version"))
+    if all(books) and books[0] != books[1]:
+        warnings.append(f"codebook versions differ ({old.source}: {books[0]}, {new.source}: "
+                        f"{books[1]}); numbers are matched by figure, group and answer key")
+    differ = declared_differently(old, new)
+    if differ:
+        shown = ", ".join(differ[:5]) + (f" and {len(differ) - 5} more" if len(differ) > 5 else "")
+        warnings.append(f"{len(differ)} figure(s) declared differently on the two sides "
+                        f"({shown}): their numbers are compared but not tested")
+    return warnings
+
+
+def declared_differently(old: Side, new: Side) -> list[str]:
+    """Figure ids whose declarations (who is counted, and how) differ between the sides."""
+    def norm(decl: dict) -> tuple:
+        return tuple(_plain(decl.get(k)) for k in DECLARATION_KEYS)
+
+    both = sorted(set(old.declarations) & set(new.declarations))
+    return [f for f in both if norm(old.declarations[f]) != norm(new.declarations[f])]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _plain(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 # ---------------------------------------------------------------------------- comparison
@@ -182,8 +309,14 @@ def _key_columns(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
 
 
 def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
-            old_spread: dict | None = None, new_spread: dict | None = None) -> pd.DataFrame:
-    """One row per number present on either side: values, change, test, BH q, status."""
+            old_spread: dict | None = None, new_spread: dict | None = None,
+            untested: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per number present on either side: values, change, test, BH q, status.
+
+    ``status`` is one of :data:`STATUS_ORDER`; a number on both sides that could not be tested
+    says why in ``reason`` (:data:`REASONS`). ``untested``: figure ids not to test (declared
+    differently on the two sides)."""
+    untested = set(untested)
     key = _key_columns(old, new)
     cols = ["numerator", "base", "value", "unit", "decimals", "suppressed"]
     a = old.copy()
@@ -200,7 +333,7 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
         rec = {k: r[k] for k in key}
         rec.update(unit=unit, decimals=int(dec), old=_num(r["value_old"]), new=_num(r["value_new"]),
                    old_base=_num(r["base_old"]), new_base=_num(r["base_new"]),
-                   change=None, statistic=None, p=None, test="")
+                   change=None, statistic=None, p=None, test="", reason="")
         if r["_merge"] == "left_only":
             rec["status"] = "removed"
         elif r["_merge"] == "right_only":
@@ -211,9 +344,14 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
             rec["status"] = "no_data"
         else:
             rec["change"] = rec["new"] - rec["old"]
-            z, p = _test(r, unit, old_spread or {}, new_spread or {})
+            if r["figure"] in untested:
+                z, p = None, None
+            else:
+                z, p = _test(r, unit, old_spread or {}, new_spread or {})
             if p is None or not np.isfinite(p):
                 rec["status"] = "not_tested"
+                rec["reason"] = ("declaration" if r["figure"] in untested
+                                 else "no_spread" if unit == "years" else "count")
             else:
                 rec.update(statistic=z, p=p, status="tested",
                            test="z" if unit == "pct" else "welch")
@@ -226,7 +364,7 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
     if tested.any():
         q = bh(table.loc[tested, "p"].to_numpy(float))
         table.loc[tested, "q"] = q
-        table.loc[tested, "status"] = np.where(q < alpha, "changed", "unchanged")
+        table.loc[tested, "status"] = np.where(q < alpha, "changed", "not_significant")
     table["significant"] = table["status"] == "changed"
     order = table["status"].map(STATUS_ORDER)
     strength = -table["statistic"].abs().fillna(0)
@@ -246,8 +384,9 @@ def _test(r: dict, unit: str, old_spread: dict, new_spread: dict):
         return two_proportions(float(r["numerator_old"]), float(r["base_old"]),
                                float(r["numerator_new"]), float(r["base_new"]))
     if unit == "years":
-        so = old_spread.get((r["figure"], r["group"]))
-        sn = new_spread.get((r["figure"], r["group"]))
+        key = (r["figure"], r["group"]) + ((str(r["kommune"]),) if "kommune" in r else ())
+        so = old_spread.get(key) or old_spread.get(key[:2])
+        sn = new_spread.get(key) or new_spread.get(key[:2])
         if so and sn:
             return welch(*so, *sn)
     return None, None
@@ -266,195 +405,37 @@ def year_over_year(old: pd.DataFrame, new: pd.DataFrame, alpha: float = 0.05,
     return out.reset_index(drop=True)
 
 
-# ---------------------------------------------------------------------------- output
-
-
-def _value_text(value: float | None, unit: str, decimals: int) -> str:
-    value = _num(value)
-    if value is None:
-        return "–"
-    return fmt.unit_value(value, unit, decimals)
-
-
-def _change_text(change: float | None, unit: str, decimals: int) -> str:
-    change = _num(change)
-    if change is None:
-        return "–"
-    if unit == "pct":
-        return fmt.pp(change, max(decimals, 1))
-    text = fmt.number(change, max(decimals, 1) if unit == "years" else 0)
-    if fmt.quantize(change, 1) > 0:
-        text = "+" + text
-    return text + (fmt.NBSP + "år" if unit == "years" else "")
-
-
-def _p_text(p) -> str:
-    p = _num(p)
-    if p is None:
-        return "–"
-    return "< 0,001" if p < 0.001 else fmt.number(float(p), 3)
-
-
-def labels(project) -> tuple[dict, dict]:
-    """Danish titles of figures and labels of (figure, key) for groups and categories."""
-    from lpj_report.content import ALL_LABEL
-
-    cb = project.codebook
-    titles = {f.id: f.title for f in project.figures}
-    names: dict[tuple[str, str], str] = {}
-    for f in project.figures:
-        names[(f.id, "alle")] = ALL_LABEL
-        if f.breakdown:
-            for c in cb[f.breakdown].codes:
-                names[(f.id, "g:" + c.key)] = c.label
-        var = cb[f.variable]
-        for c in var.codes:
-            names[(f.id, "c:" + c.key)] = c.label
-        for k, parts in f.combine.items():
-            names[(f.id, "c:" + k)] = " eller ".join(
-                var.label_of(p).lower() if i else var.label_of(p) for i, p in enumerate(parts))
-        names[(f.id, "c:mean")] = "Gennemsnit"
-        names[(f.id, "c:n")] = "Antal"
-    return titles, names
-
-
-def view_rows(table: pd.DataFrame, project, old: Side, new: Side) -> list[dict[str, str]]:
-    titles, names = labels(project)
-    titles = {**old.titles, **new.titles, **titles}
-    rows = []
-    for r in table.to_dict(orient="records"):
-        dec = int(r["decimals"])
-        group = r["group"]
-        rows.append({
-            "id": r["figure"],
-            "title": titles.get(r["figure"], r["figure"]),
-            "group": names.get((r["figure"], "g:" + group), names.get((r["figure"], group), group)),
-            "category": names.get((r["figure"], "c:" + r["category"]), r["category"]),
-            "kommune": str(r.get("kommune") or ""),
-            "old": _value_text(r["old"], r["unit"], dec),
-            "new": _value_text(r["new"], r["unit"], dec),
-            "change": _change_text(r["change"], r["unit"], dec),
-            "p": _p_text(r["p"]),
-            "q": _p_text(r["q"]),
-            "status": r["status"],
-            "status_text": STATUS_TEXT[r["status"]],
-            "direction": ("op" if (_num(r["change"]) or 0) > 0 else "ned")
-            if r["significant"] else "",
-        })
-    return rows
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
-    env.filters.update(fmt.FILTERS)
-    return env
-
-
-def html(table: pd.DataFrame, project, old: Side, new: Side, alpha: float) -> str:
-    from lpj_report.render import CSS_FILE, _notices
-
-    rows = view_rows(table, project, old, new)
-    counts = table["status"].value_counts().to_dict()
-    notices = []
-    for side in (old, new):
-        notice = _notices().get(side.status)
-        if notice and notice not in notices:
-            notices.append(notice)
-    context = {
-        "old": old.label, "new": new.label,
-        "notices": notices,
-        "changed": [r for r in rows if r["status"] == "changed"],
-        "added": [r for r in rows if r["status"] == "added"],
-        "removed": [r for r in rows if r["status"] == "removed"],
-        "rest": [r for r in rows if r["status"] not in ("changed", "added", "removed")],
-        "has_kommune": "kommune" in table.columns,
-        "counts": {k: fmt.count(int(counts.get(k, 0))) for k in STATUS_ORDER},
-        "tested": fmt.count(int(table["q"].notna().sum())),
-        "alpha": fmt.percent(100 * alpha, 0),
-        "min_base": fmt.count(int(new.meta.get("min_base") or old.meta.get("min_base") or 0)),
-        "css": jinja2.utils.markupsafe.Markup(CSS_FILE.read_text(encoding="utf-8")),
-    }
-    return _environment().get_template("diff.html.j2").render(context)
-
-
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    cols = [c for c in [*KEY, "kommune", "unit", "decimals", "old", "new", "old_base",
-                        "new_base", "change", "test", "statistic", "p", "q", "significant",
-                        "status"] if c in table.columns]
-    buffer = io.StringIO()
-    table[cols].to_csv(buffer, index=False, lineterminator="\n", float_format="%.10g",
-                       quoting=csv.QUOTE_MINIMAL)
-    return buffer.getvalue().encode("utf-8")
-
-
-def print_summary(table: pd.DataFrame, project, old: Side, new: Side, alpha: float,
-                  show_all: bool = False, console=None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console(highlight=False)
-    rows = view_rows(table, project, old, new)
-    counts = table["status"].value_counts().to_dict()
-    for side in (old, new):
-        if side.status != "real":
-            console.print(f"[bold yellow]{side.label}: {side.status.upper()}[/] — "
-                          "tallene beskriver ikke en virkelig undersøgelse"
-                          if side.status == "fictitious" else
-                          f"[yellow]{side.label}: {side.status}[/]")
-    shown = rows if show_all else [r for r in rows if r["status"] in
-                                   ("changed", "added", "removed")]
-    grid = Table(title=f"{old.label} → {new.label}: "
-                 f"{counts.get('changed', 0)} signifikante ændringer", show_lines=False)
-    columns = ["Figur", "Gruppe", "Kategori", old.label, new.label, "Ændring", "q"]
-    if show_all or counts.get("added") or counts.get("removed"):
-        columns.append("Status")
-    for col in columns:
-        grid.add_column(col, justify="right" if col in columns[3:7] else "left",
-                        overflow="fold")
-    for r in shown[:200]:
-        cells = [r["id"], r["group"], r["category"], r["old"], r["new"],
-                 r["change"].replace("procentpoint", "pp"), r["q"], r["status_text"]]
-        grid.add_row(*cells[: len(columns)])
-    if shown:
-        console.print(grid)
-    console.print(
-        f"{len(table)} tal: {counts.get('changed', 0)} signifikant ændret, "
-        f"{counts.get('unchanged', 0)} uden signifikant ændring, "
-        f"{counts.get('not_tested', 0)} ikke testet, {counts.get('suppressed', 0)} skjult "
-        f"(diskretion), {counts.get('added', 0)} nye, {counts.get('removed', 0)} udgået. "
-        f"Test: to andele (z) / Welch; Benjamini–Hochberg over alle "
-        f"{int(table['q'].notna().sum())} test, FDR {fmt.number(100 * alpha, 0)} %.")
-
-
 def run_diff(args: argparse.Namespace) -> int:
+    """``lpj diff OLD NEW``: the comparison in the terminal, and diff.html and diff.csv in
+    ``--out`` (default ``report/diff/<old>-<new>``)."""
+    from lpj_report import diff_view, terminal
     from lpj_report.output import write_atomic
     from lpj_report.pipeline import Project
     from lpj_report.suppression import load_config
 
     config = load_config(args.min_base)
     project = Project()
-    try:
-        old = load_side(args.old, project, config.min_base)
-        new = load_side(args.new, project, config.min_base)
-    except FileNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for side in (old, new):
-        side.meta.setdefault("min_base", config.min_base)
+    old = load_side(args.old, project, config.min_base)
+    new = load_side(args.new, project, config.min_base)
+    notes = check_comparable(old, new)
     table = compare(old.table, new.table, alpha=args.alpha, old_spread=old.spread,
-                    new_spread=new.spread)
-    print_summary(table, project, old, new, args.alpha, show_all=args.all)
-    if args.out:
-        out = Path(args.out)
-        write_atomic(out / "diff.html", html(table, project, old, new, args.alpha)
-                     .encode("utf-8"))
-        write_atomic(out / "diff.csv", csv_bytes(table))
-        print(f"wrote {out / 'diff.html'} and {out / 'diff.csv'}", file=sys.stderr)
+                    new_spread=new.spread, untested=declared_differently(old, new))
+    view = diff_view.make(table, project, old, new, alpha=args.alpha,
+                          min_base=config.min_base)
+    page = diff_view.html(view).encode("utf-8")
+    rows = diff_view.csv_bytes(view)
+    out = Path(args.out) if args.out else default_out(old.slug, new.slug)
+    diff_view.print_summary(view, terminal.console(stderr=False), show_all=args.all)
+    messages = terminal.console()
+    for note in notes + diff_view.warnings(view):
+        messages.print(f"warning: {note}", markup=False)
+    write_atomic(out / "diff.html", page)
+    write_atomic(out / "diff.csv", rows)
+    messages.print(f"wrote {terminal.shown(out / 'diff.html')} and "
+                   f"{terminal.shown(out / 'diff.csv')}", markup=False)
     return 0
 
 
 def default_out(old: str, new: str) -> Path:
+    """``report/diff/<old>-<new>`` (``2002-2005``; an edition's: ``2002-hasle-2005-hasle``)."""
     return REPORT_DIR / "diff" / f"{old}-{new}"

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from lpj_report import format as fmt
+from lpj_report import terminal
 from lpj_report.figures import ALL, Figure, category_keys, compute_figures, group_keys
 from lpj_report.paths import REPORT_DIR, TEMPLATES_DIR
 from lpj_report.readers import read_yaml
@@ -95,8 +96,13 @@ def resolve_kommune(name: str, codebook) -> str:
         names = {code.key, label, slugify(code.label), slugify(code.label, "short")}
         if plain and (wanted in names or slugify(name) in names):
             return code.key
+    from lpj_report.terminal import suggestion
+
     valid = ", ".join(f"{c.label} ({c.key})" for c in var.codes)
-    raise EditionError(f"no municipality {name!r} in the codebook; valid names: {valid}")
+    by_name = {**{c.label: c.label for c in var.codes}, **{c.key: c.key for c in var.codes}}
+    hint = suggestion(str(name).strip(), by_name) if plain else ""
+    raise EditionError(f"no municipality {name!r} in the codebook{hint}; valid names: {valid} "
+                       "(lpj kommuner lists them)")
 
 
 def edition_dir(out_root: Path, key: str) -> Path:
@@ -634,12 +640,15 @@ def edition_meta(cube: Cube, key: str) -> dict[str, Any]:
 
 
 def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
-                  pdf=None) -> Path:
+                  pdf=None, files: dict[str, list[str]] | None = None) -> Path:
     """Build one edition into ``<out_root>/kommuner/<key>`` (atomically) and return the folder.
-    ``pdf``: a :class:`lpj_report.publish.PdfWorker` to make the PDF beside the rest."""
+    ``pdf``: a :class:`lpj_report.publish.PdfWorker` to make the PDF beside the rest.
+    ``files``: filled with the names of the other formats' files ``kept`` from the earlier
+    build (same inputs) or ``removed`` (:func:`lpj_report.build.carry_over`)."""
     from lpj_report import publish, render
-    from lpj_report.build import MARKER, default_date, replace_folder
+    from lpj_report.build import carry_over, default_date, inputs_digest, replace_folder, write_marker
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
+    from lpj_report.report_context import git_version
     from lpj_report.workbook import workbook_bytes
 
     out = edition_dir(out_root, key)
@@ -649,8 +658,8 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
     work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=out.parent))
     work.chmod(0o755)
     try:
-        write_atomic(work / "figures.json", figures_json(rows, cube.figures,
-                                                         edition_meta(cube, key)))
+        meta = edition_meta(cube, key)
+        write_atomic(work / "figures.json", figures_json(rows, cube.figures, meta))
         labels = {"figures": cube.figures, "codebook": cube.project.codebook}
         write_atomic(work / "figures.csv", figures_csv(rows, **labels))
         write_atomic(work / EXCEL_CSV, figures_csv(rows, excel=True, **labels))
@@ -661,8 +670,11 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
             context, rows, cube.project.registry, cube.project.codebook, mark=cube.config.mark,
             edition={"key": key, "name": name})}
         publish.publish(context, work, f"{NAME}-{key}", formats, files=tables, pdf=pdf)
-        (work / MARKER).write_text("built by lpj build --kommune; safe to replace\n",
-                                   encoding="utf-8")
+        inputs = inputs_digest({**meta, "date": date.isoformat(), "code": git_version()})
+        write_marker(work, "lpj build --kommune", inputs)
+        kept, removed = carry_over(out, work, f"{NAME}-{key}", formats, inputs)
+        if files is not None:
+            files.update(kept=kept, removed=removed)
         replace_folder(work, out)
     finally:
         if work.exists():
@@ -671,14 +683,12 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
 
 
 def _formats(text: str) -> list[str]:
-    from lpj_report.build import FORMATS
+    from lpj_report.build import parse_formats
 
-    formats = [f.strip() for f in text.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise EditionError(f"unknown format(s) {', '.join(unknown)}; choose from "
-                           f"{', '.join(FORMATS)}")
-    return formats
+    try:
+        return parse_formats(text)
+    except ValueError as err:
+        raise EditionError(str(err)) from None
 
 
 def _load(args) -> tuple[Any, Any]:
@@ -691,12 +701,13 @@ def _load(args) -> tuple[Any, Any]:
 
 def build_edition(args: argparse.Namespace) -> int:
     """``lpj build --kommune NAME``: one edition."""
-    from rich.console import Console
-
+    from lpj_report import terminal
+    from lpj_report.build import report_removed
     from lpj_report.pipeline import Project
     from lpj_report.publish import PdfWorker
 
-    console = Console(stderr=True, highlight=False)
+    console = terminal.console()
+    files: dict[str, list[str]] = {"kept": [], "removed": []}
     pdf = None
     try:
         formats = _formats(args.formats)
@@ -705,22 +716,27 @@ def build_edition(args: argparse.Namespace) -> int:
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
         edition_dir(root, key)
-        with console.status(f"{key}: tal og diskretion"):
+        with terminal.steps(f"lpj build --kommune {key}", 2) as progress:
+            progress.step("figures and disclosure control")
             cube = make_cube(project, build, getattr(args, "min_base", None))
-        if key not in cube.units:
-            raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
-        with console.status(f"{key}: {', '.join(formats)}"):
-            out = write_edition(cube, key, root, formats, pdf=pdf)
+            if key not in cube.units:
+                raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
+            progress.step(", ".join(f.upper() for f in formats))
+            out = write_edition(cube, key, root, formats, pdf=pdf, files=files)
     except EditionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     finally:
         if pdf is not None:
             pdf.close()
-    console.print(f"Edition for {key} ({build.wave.year}, {build.wave.status}) built in {out}/:")
+    console.print(f"Edition for {key} ({build.wave.year}, {build.wave.status}) built in "
+                  f"{terminal.shown(out)}/:", markup=False)
     for path in sorted(out.iterdir()):
         if not path.name.startswith("."):
-            console.print(f"  {path}")
+            kept = " (kept from the earlier build)" if path.name in files["kept"] else ""
+            console.print(f"  {terminal.shown(path)}{'/' if path.is_dir() else ''}{kept}",
+                          markup=False)
+    report_removed(console, files["removed"])
     return 0
 
 
@@ -772,8 +788,12 @@ def run_editions(cube: Cube, keys: list[str], out_root: Path, formats: list[str]
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("kommuneudgaver", total=len(keys))
+    if not terminal.is_terminal(console.file if console is not None else None):
+        bar = _PlainBar(len(keys))   # a log or a pipe: one line per edition
+    else:
+        bar = Progress(*columns, console=console, transient=False)
+    with bar:
+        task = bar.add_task("editions", total=len(keys))
         if jobs == 1:
             for key in keys:
                 results.append(_worker(key, str(out_root), formats))
@@ -790,24 +810,49 @@ def run_editions(cube: Cube, keys: list[str], out_root: Path, formats: list[str]
                         results.append({"key": futures[future], "ok": False, "seconds": 0.0,
                                         "out": "", "hidden": 0,
                                         "error": f"{type(err).__name__}: {err}"})
-                    bar.update(task, description=f"kommuneudgaver ({results[-1]['key']})")
+                    bar.update(task, description=f"editions ({results[-1]['key']})")
                     bar.advance(task)
     order = {k: i for i, k in enumerate(keys)}
     return sorted(results, key=lambda r: order[r["key"]])
 
 
+class _PlainBar:
+    """The progress of :func:`run_editions` as plain lines on stderr (``lpj editions: 3/12
+    hasle``), where a bar would only fill a log with control codes."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.last = total, 0, ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def add_task(self, description: str, total: int) -> int:
+        return 0
+
+    def update(self, task: int, description: str = "") -> None:
+        self.last = description
+
+    def advance(self, task: int) -> None:
+        self.done += 1
+        print(f"lpj editions: {self.done}/{self.total} {self.last}".rstrip(), file=sys.stderr,
+              flush=True)
+
+
 def build_all_editions(args: argparse.Namespace) -> int:
     """``lpj editions``: every municipality's edition in parallel, with a summary."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(stderr=True, highlight=False)
+    console = terminal.console()
     started = time.perf_counter()
     try:
         formats = _formats(args.formats)
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
-        with console.status("tal og diskretion for alle kommuner"):
+        with terminal.steps("lpj editions", 1) as progress:
+            progress.step("figures and disclosure control for every municipality")
             cube = make_cube(project, build, args.min_base)
         keys = ([resolve_kommune(k, project.codebook) for k in args.kommune] if args.kommune
                 else cube.municipalities)
@@ -816,12 +861,13 @@ def build_all_editions(args: argparse.Namespace) -> int:
         return 2
     prepared = time.perf_counter() - started
     results = run_editions(cube, keys, root, formats, args.jobs, console)
-    table = Table(title=f"Kommuneudgaver {build.wave.year} ({build.wave.status})")
-    for col in ("Kommune", "Status", "Sekunder", "Skjulte rækker", "Mappe"):
-        table.add_column(col, justify="right" if col in ("Sekunder", "Skjulte rækker") else "left")
+    table = Table(title=f"Editions {build.wave.year} ({build.wave.status})")
+    for col in ("Municipality", "Status", "Seconds", "Withheld rows", "Folder"):
+        table.add_column(col, justify="right" if col in ("Seconds", "Withheld rows") else "left")
     for r in results:
-        table.add_row(r["key"], "ok" if r["ok"] else f"FEJL: {r['error']}",
-                      fmt.number(r["seconds"], 1), str(r["hidden"]), r["out"])
+        table.add_row(r["key"], "ok" if r["ok"] else f"FAILED: {r['error']}",
+                      f"{r['seconds']:.1f}", str(r["hidden"]),
+                      terminal.shown(r["out"]) if r["out"] else "")
     console.print(table)
     failed = [r for r in results if not r["ok"]]
     for r in failed:
@@ -829,6 +875,6 @@ def build_all_editions(args: argparse.Namespace) -> int:
             console.print(f"[red]{r['key']}[/]:\n{r['trace']}")
     total = time.perf_counter() - started
     console.print(f"{len(results) - len(failed)} of {len(results)} editions built in "
-                  f"{fmt.number(total, 1)} s (data and suppression {fmt.number(prepared, 1)} s, "
+                  f"{total:.1f} s (data and suppression {prepared:.1f} s, "
                   f"{max(1, min(args.jobs or os.cpu_count() or 1, len(keys)))} workers)")
     return 1 if failed else 0

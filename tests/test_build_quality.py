@@ -85,8 +85,13 @@ def test_no_warning_logged_while_building(report, second_build):
     python = [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
               for w in report.warnings]
     assert python == [], python
-    # the other process: stderr holds the summary and nothing else (no Pango/GLib/pandoc noise)
+    # the other process: stderr holds the progress (plain lines: stderr is no terminal there)
+    # and the summary, nothing else (no Pango/GLib/pandoc noise)
     lines = [line for line in second_build.stderr.splitlines() if line.strip()]
+    progress = [line for line in lines if line.startswith("lpj build: ")]
+    assert progress == ["lpj build: 1/3 figures", "lpj build: 2/3 text and charts",
+                        "lpj build: 3/3 HTML, PDF, DOCX"], second_build.stderr
+    lines = lines[len(progress):]
     assert lines[0].startswith(f"Report for {WAVE} "), second_build.stderr
     assert all(line.startswith("  ") and any(name in line for name in
                                              (*OUTPUTS, f"{render.CHART_DIR}/"))
