@@ -50,6 +50,7 @@ class Value:
     decimals: int = 0
     ci: str = ""            # the 95 % interval as printed, "19,3–23,6 %" ("" when none)
     ci_half: float | None = None   # half its width, in the row's unit (None when none)
+    withheld: bool = False  # withheld by disclosure control (the text is the mark)
 
     @property
     def with_ci(self) -> str:
@@ -202,7 +203,7 @@ def figure_view(fig: Figure, rows: pd.DataFrame, codebook: Codebook) -> FigureVi
             number=number, numerator=0.0 if pd.isna(r.numerator) else float(r.numerator),
             base=base, base_text="n = " + (SUPPRESSED if hidden else fmt.count(base)),
             shown=shown, decimals=int(r.decimals), ci=ci,
-            ci_half=(float(high) - float(low)) / 2 if ci else None)
+            ci_half=(float(high) - float(low)) / 2 if ci else None, withheld=hidden)
     view = FigureView(
         id=fig.id, title=fig.title, population=POPULATION_LABELS.get(fig.population, fig.population),
         unit=str(rows["unit"].iloc[0]) if len(rows) else "pct", decimals=fig.decimals,

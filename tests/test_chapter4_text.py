@@ -214,6 +214,23 @@ def test_an_area_without_leaders_says_so(wave_a, ctx_a):
     assert "På ældreområdet har kun" not in body
 
 
+def test_an_area_whose_numbers_are_withheld_is_not_called_empty(base):
+    """In the published 2002 report the leaders of ældreområdet are too few for disclosure
+    control: their numbers are withheld, and the text says so instead of calling them absent."""
+    from lpj_report.build import protect
+
+    published = Build(base.project, base.wave, base.data)
+    protect(published)
+    cell = published.figures[(published.figures["figure"] == "kap4.leder_tid.omraade")
+                             & (published.figures["group"] == "aeldre")]
+    assert cell["suppressed"].all()
+    assert (published.data["rolle"].eq("leder") & published.data["omraade"].eq("aeldre")).sum() > 0
+    body = text(context(published))
+    assert ("På ældreområdet vises tallene ikke, fordi de bygger på for få svar eller ville kunne "
+            "regnes ud fra et sådant tal.") in body
+    assert "På ældreområdet har ingen ledere svaret." not in body
+
+
 def test_wave_a_chapter_has_no_unsupported_sentence(wave_a, ctx_a, tmp_path):
     assert unsupported_in_chapter(wave_a, ctx_a, tmp_path) == []
 
