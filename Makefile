@@ -22,6 +22,7 @@ STAMP   := $(VENV)/.installed
 WAVE    ?= 2002
 KOMMUNE ?=
 PYTEST_ARGS ?=
+TEST_JOBS ?= auto
 # The name reaches lpj through the environment, never through the shell's parser, so that
 # no name (quotes, spaces, `;`) can run anything; lpj accepts only the codebook's municipalities.
 export KOMMUNE
@@ -99,7 +100,7 @@ test: $(STAMP) ## Run the test suite (pytest; extra options in PYTEST_ARGS)
 	@$(MAKE) --no-print-directory sysdeps || echo "warning: the PDF tests need the packages above"
 	@$(MAKE) --no-print-directory htmldeps || echo "warning: HTML checks need the tools above"
 	@$(MAKE) --no-print-directory officedeps || echo "warning: Word checks need the tool above"
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n "$(TEST_JOBS)" --dist loadfile $(PYTEST_ARGS)
 
 check-html: report htmldeps ## Check report/<wave>'s HTML with vnu and axe-core (WCAG 2.1 AA)
 	$(PYTHON) tests/html_checks.py $(REPORT_HTML)
