@@ -17,6 +17,7 @@ facts of the questionnaire, not comparisons: they are removed before the words a
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 
 #: Words that state a comparison, a ranking, a relation or a conclusion (stems; Danish).
@@ -104,11 +105,17 @@ def _read(html: str) -> _Reader:
 
 
 def _strip_labels(text: str, labels: list[str]) -> str:
-    low = text
-    for label in labels:
-        if label:
-            low = re.sub(re.escape(label), " ", low, flags=re.IGNORECASE)
-    return low
+    """``text`` with every label blanked out (longest first where labels overlap)."""
+    pattern = _labels_pattern(tuple(labels))
+    return pattern.sub(" ", text) if pattern is not None else text
+
+
+@lru_cache(maxsize=32)
+def _labels_pattern(labels: tuple[str, ...]) -> re.Pattern | None:
+    wanted = sorted({lab for lab in labels if lab}, key=len, reverse=True)
+    if not wanted:
+        return None
+    return re.compile("|".join(re.escape(lab) for lab in wanted), re.IGNORECASE)
 
 
 def unsupported(html: str, labels: list[str] | None = None) -> list[tuple[str, str]]:
