@@ -168,6 +168,7 @@ def text_environment(filters: dict, globals_: dict, finding_verdicts: dict[str, 
         undefined=jinja2.StrictUndefined, autoescape=False,  # noqa: S701
         keep_trailing_newline=True, extensions=[FindingExtension], finalize=_finalize)
     env.finding_verdicts = finding_verdicts
+    env.compiled = {}   # source text → template (render_source), kept with the environment
     env.filters.update(filters)
     env.globals.update(globals_)
     return env
@@ -286,9 +287,25 @@ def balance(rendered: str) -> str:
     return "\n".join(out)
 
 
+#: How many compiled sources an environment keeps (lpj preview renders the same environment
+#: again after every edit; an unchanged chapter is not compiled again).
+COMPILED_LIMIT = 64
+
+
+def _template(env: jinja2.Environment, text: str) -> jinja2.Template:
+    compiled = getattr(env, "compiled", None)
+    if compiled is None:
+        return env.from_string(text)
+    template = compiled.pop(text, None) or env.from_string(text)
+    compiled[text] = template          # the most recent last
+    while len(compiled) > COMPILED_LIMIT:
+        del compiled[next(iter(compiled))]
+    return template
+
+
 def render_source(src: Source, env: jinja2.Environment, variables: dict[str, Any]) -> str:
     try:
-        return balance(env.from_string(src.text).render(variables))
+        return balance(_template(env, src.text).render(variables))
     except jinja2.TemplateSyntaxError as err:
         raise ChapterError(f"{src.path.name}, line {err.lineno}: {err.message}") from None
     except jinja2.TemplateError as err:
