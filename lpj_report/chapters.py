@@ -44,6 +44,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from lpj_report.cli_errors import InputError
 from lpj_report.readers import parse_yaml
 
 OPEN, SEP, CLOSE = "\ue000", "\ue001", "\ue002"
@@ -57,8 +58,9 @@ _ATTR = re.compile(r'([a-z_]+)="([^"]*)"')
 _UNIT = re.compile(r"(\d) (%|procentpoint\b|år\b)")
 
 
-class ChapterError(ValueError):
-    """A chapter source is malformed or refers to something the build does not have."""
+class ChapterError(InputError):
+    """A chapter source is malformed or refers to something the build does not have (an input
+    error: ``lpj`` prints it as ``error: …`` and exits with 2)."""
 
 
 # ---------------------------------------------------------------------------- Jinja
