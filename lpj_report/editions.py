@@ -563,8 +563,10 @@ def kommune_facts(cube: Cube, key: str, rows: pd.DataFrame) -> dict[str, Any]:
 
 
 def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
-                    build_date: str) -> dict:
-    """The report context (docs/report-context.md) of one municipality's edition."""
+                    build_date: str, folder: Path | None = None, env=None) -> dict:
+    """The report context (docs/report-context.md) of one municipality's edition, from the
+    sources of ``folder`` (default ``EDITIONS_DIR``); ``env``: a chapter environment to reuse
+    (``lpj preview``: unchanged sources are not compiled again)."""
     from lpj_report.chapters import read_source
     from lpj_report.report_context import (
         chapter_environment,
@@ -585,10 +587,10 @@ def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
         "S": {"min_base": fmt.count(cube.config.min_base), "mark": cube.config.mark,
               "alpha": fmt.percent(100 * ALPHA, 0)},
     }
-    env = chapter_environment(build)
+    env = env or chapter_environment(build)
     env.globals["vs_all"] = vs_all
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in chapter_sources(EDITIONS_DIR):
+    for path in chapter_sources(folder or EDITIONS_DIR):
         sec = section(path, env, variables, {}, cube.project.registry)
         if sec is None:
             continue
