@@ -137,7 +137,13 @@ class EditionSource:
     def load(self) -> None:
         from lpj_report import render
         from lpj_report.build import default_date
-        from lpj_report.editions import EditionError, edition_rows, make_cube, resolve_kommune
+        from lpj_report.editions import (
+            EditionError,
+            edition_rows,
+            edition_variables,
+            make_cube,
+            resolve_kommune,
+        )
         from lpj_report.pipeline import Build, Project
         from lpj_report.report_context import chapter_environment
 
@@ -152,9 +158,13 @@ class EditionSource:
         self.date = render.build_date(default_date(build.wave))
         self.env = chapter_environment(build)
         self.cube = cube
+        self.variables = edition_variables(cube, self.key, self.rows)
 
     def reread(self) -> None:
-        pass    # the edition's context reads the phrases anew every time
+        """After a change of a phrase file: the comparisons worded again."""
+        from lpj_report.editions import edition_variables
+
+        self.variables = edition_variables(self.cube, self.key, self.rows)
 
     def context(self) -> dict:
         from lpj_report import format as fmt
@@ -162,7 +172,7 @@ class EditionSource:
 
         return edition_context(self.cube, self.key, self.rows, created=self.date.isoformat(),
                                build_date=fmt.date_long(self.date), folder=self.chapters,
-                               env=self.env)
+                               env=self.env, variables=self.variables)
 
     @property
     def loaded(self) -> bool:
