@@ -18,9 +18,9 @@ What a save costs depends on what was saved (:func:`change_kind`):
   chapters that did not change;
 * any other file under ``templates/`` (phrases, the page templates, CSS): the cached phrase and
   label files are read again, the data are kept;
-* a file under ``data/figures``, ``data/findings``, ``data/codebook`` (or the wave, its published
-  numbers, populations, disclosure; an edition's ``_figurer.yaml``): the project and the data are
-  loaded again. Charts whose numbers did not change are still not drawn again.
+* a file under ``data/figures``, ``data/findings``, ``data/codebook`` (or the waves, the
+  published numbers, populations, disclosure; an edition's ``_figurer.yaml``): the project and
+  the data are loaded again. Charts whose numbers did not change are still not drawn again.
 """
 
 from __future__ import annotations
@@ -47,9 +47,12 @@ DEFAULT_PORT = 8000
 #: What a save of a file asks for, weakest first (see the module docstring).
 TEXT, LAYOUT, DATA = "text", "layout", "data"
 _ORDER = {None: 0, TEXT: 1, LAYOUT: 2, DATA: 3}
-#: Folders and files whose saves rebuild the page, besides the chapter folder.
-WATCHED = (TEMPLATES_DIR, DATA_DIR / "figures", DATA_DIR / "findings", DATA_DIR / "codebook",
-           DATA_DIR / "published", DATA_DIR / "populations.yaml", DATA_DIR / "disclosure.yaml")
+#: Folders watched, besides the chapter folder: whole folders, so that a save by renaming a new
+#: file over the old one (as many editors do) is seen too; :func:`change_kind` picks the files.
+WATCHED = (TEMPLATES_DIR, DATA_DIR)
+#: What under ``data/`` the report is built from (the generator's settings are not).
+DATA_PARTS = ("figures", "findings", "codebook", "published", "waves", "populations.yaml",
+              "disclosure.yaml")
 #: Charts kept between builds (the report draws about 60; old versions are dropped first).
 KEPT_CHARTS = 400
 POLL_MS = 500
@@ -195,10 +198,11 @@ def change_kind(paths, chapters: Path) -> str | None:
             found = DATA
         elif path.is_relative_to(chapters) or path.is_relative_to(TEMPLATES_DIR):
             found = LAYOUT
-        elif path.suffix in (".md", ".txt", ".log") and path.is_relative_to(DATA_DIR):
-            found = None                        # notes beside the data
+        elif (path.is_relative_to(DATA_DIR) and path.suffix not in (".md", ".txt", ".log")
+              and path.relative_to(DATA_DIR).parts[:1] in [(p,) for p in DATA_PARTS]):
+            found = DATA                        # not the notes beside the data
         else:
-            found = DATA
+            found = None
         if _ORDER[found] > _ORDER[kind]:
             kind = found
     return kind
@@ -373,7 +377,9 @@ class PreviewServer:
                  watched=WATCHED):
         self.preview = Preview(source, log)
         self.host, self.port = host, port
-        self.paths = [p for p in dict.fromkeys([*watched, source.chapters]) if Path(p).exists()]
+        paths = [Path(p).resolve() for p in (*watched, source.chapters) if Path(p).exists()]
+        self.paths = [p for p in dict.fromkeys(paths)     # none inside another (one event each)
+                      if not any(p != q and p.is_relative_to(q) for q in paths)]
         self._stop = threading.Event()
         self._changes: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []

@@ -134,6 +134,9 @@ def test_what_a_save_rebuilds(tmp_path):
     assert change_kind([TEMPLATES_DIR / "editions" / "_figurer.yaml"], chapters) == DATA
     for folder in ("figures", "findings", "codebook"):
         assert change_kind([DATA_DIR / folder / "x.yaml"], chapters) == DATA
+    assert change_kind([DATA_DIR / "disclosure.yaml"], chapters) == DATA
+    assert change_kind([DATA_DIR / "waves" / "2002" / "plausibility.md"], chapters) is None
+    assert change_kind([DATA_DIR / "reconstruction" / "00_latent.yaml"], chapters) is None
     assert change_kind([chapters / "10_kapitel1.md", DATA_DIR / "findings" / "x.yaml"],
                        chapters) == DATA
     assert change_kind([], chapters) is None
