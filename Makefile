@@ -27,6 +27,9 @@ TEST_JOBS ?= auto
 # no name (quotes, spaces, `;`) can run anything; lpj accepts only the codebook's municipalities.
 export KOMMUNE
 KOMMUNE_ARG := $(if $(KOMMUNE),--kommune "$$KOMMUNE")
+# lpj preview's port, through the environment like KOMMUNE (lpj checks it is a number)
+PORT    ?= 8000
+export PORT
 DIFF_OLD ?= 2002
 DIFF_NEW ?= 2005
 
@@ -41,7 +44,7 @@ NODE_STAMP := node_modules/.lpj-installed
 REPORT_HTML := report/$(WAVE)/laering-paa-jobbet.html
 
 .PHONY: help venv sysdeps htmldeps officedeps test check-html lint report verify generate bench \
-        golden-accept clean distclean editions diff
+        golden-accept clean distclean editions diff preview
 
 help: ## List the targets
 	@echo "usage: make TARGET [WAVE=$(WAVE)] [KOMMUNE=<key>]"
@@ -110,6 +113,9 @@ lint: $(STAMP) ## Check the code with ruff
 
 report: $(STAMP) sysdeps ## Build the report (HTML, PDF, DOCX) into report/<wave>; KOMMUNE=<key> for one edition
 	$(LPJ) build --wave $(WAVE) --out report/$(WAVE) $(KOMMUNE_ARG)
+
+preview: $(STAMP) ## The HTML on localhost, rebuilt on every save (KOMMUNE=<key>, PORT=8000)
+	$(LPJ) preview --wave $(WAVE) --port "$$PORT" $(KOMMUNE_ARG)
 
 editions: $(STAMP) sysdeps ## Build every municipality's edition in parallel into report/<wave>/kommuner
 	$(LPJ) editions --wave $(WAVE) --out report/$(WAVE)

@@ -44,6 +44,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from lpj_report.cli_errors import InputError
 from lpj_report.readers import parse_yaml
 
 OPEN, SEP, CLOSE = "\ue000", "\ue001", "\ue002"
@@ -57,8 +58,9 @@ _ATTR = re.compile(r'([a-z_]+)="([^"]*)"')
 _UNIT = re.compile(r"(\d) (%|procentpoint\b|år\b)")
 
 
-class ChapterError(ValueError):
-    """A chapter source is malformed or refers to something the build does not have."""
+class ChapterError(InputError):
+    """A chapter source is malformed or refers to something the build does not have (an input
+    error: ``lpj`` prints it as ``error: …`` and exits with 2)."""
 
 
 # ---------------------------------------------------------------------------- Jinja
@@ -168,6 +170,7 @@ def text_environment(filters: dict, globals_: dict, finding_verdicts: dict[str, 
         undefined=jinja2.StrictUndefined, autoescape=False,  # noqa: S701
         keep_trailing_newline=True, extensions=[FindingExtension], finalize=_finalize)
     env.finding_verdicts = finding_verdicts
+    env.compiled = {}   # source text → template (render_source), kept with the environment
     env.filters.update(filters)
     env.globals.update(globals_)
     return env
@@ -286,17 +289,25 @@ def balance(rendered: str) -> str:
     return "\n".join(out)
 
 
-def _compiled(env: jinja2.Environment, text: str) -> jinja2.Template:
-    """The template of a chapter source, compiled once per environment and text."""
-    cache = env.__dict__.setdefault("compiled_sources", {})
-    if text not in cache:
-        cache[text] = env.from_string(text)
-    return cache[text]
+#: How many compiled sources an environment keeps (lpj preview renders the same environment
+#: again after every edit; an unchanged chapter is not compiled again).
+COMPILED_LIMIT = 64
+
+
+def _template(env: jinja2.Environment, text: str) -> jinja2.Template:
+    compiled = getattr(env, "compiled", None)
+    if compiled is None:
+        return env.from_string(text)
+    template = compiled.pop(text, None) or env.from_string(text)
+    compiled[text] = template          # the most recent last
+    while len(compiled) > COMPILED_LIMIT:
+        del compiled[next(iter(compiled))]
+    return template
 
 
 def render_source(src: Source, env: jinja2.Environment, variables: dict[str, Any]) -> str:
     try:
-        return balance(_compiled(env, src.text).render(variables))
+        return balance(_template(env, src.text).render(variables))
     except jinja2.TemplateSyntaxError as err:
         raise ChapterError(f"{src.path.name}, line {err.lineno}: {err.message}") from None
     except jinja2.TemplateError as err:

@@ -78,6 +78,8 @@ _AS_PNG: ContextVar[int] = ContextVar("chart_png_dpi", default=0)
 #: svg text → (function, args, kwargs) of the call that drew it (see :func:`recipe`)
 _RECIPES: dict[str, tuple[Callable[..., str], tuple, dict]] = {}
 _VARIANTS: dict[tuple[str, str], Any] = {}
+#: charts drawn before, by function and arguments, while :func:`reuse` is on
+_REUSE: ContextVar[dict | None] = ContextVar("chart_reuse", default=None)
 
 
 def width_in() -> float:
@@ -95,12 +97,42 @@ def recipe(function: Callable[..., str]) -> Callable[..., str]:
 
     @functools.wraps(function)
     def drawn(*args, **kwargs):
+        kept = _REUSE.get() if _LAYOUT.get() is WIDE and not _AS_PNG.get() else None
+        key = _call_key(function, args, kwargs) if kept is not None else None
+        if key is not None and key in kept:
+            result = kept.pop(key)
+            kept[key] = result              # the most recently used last
+            return result
         result = function(*args, **kwargs)
         if _LAYOUT.get() is WIDE and not _AS_PNG.get() and isinstance(result, str):
             _RECIPES.setdefault(result, (function, copy.deepcopy(args), copy.deepcopy(kwargs)))
+            if key is not None:
+                kept[key] = result
         return result
 
     return drawn
+
+
+def _call_key(function: Callable, args: tuple, kwargs: dict) -> tuple | None:
+    import pickle
+
+    try:
+        return (function.__module__, function.__qualname__, pickle.dumps((args, kwargs)))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None   # arguments that cannot be compared: drawn again
+
+
+@contextmanager
+def reuse(drawn: dict) -> Iterator[dict]:
+    """Charts asked for again with the same arguments come from ``drawn`` instead of being
+    drawn again; ``drawn`` is the caller's and outlives the block (``lpj preview`` keeps it
+    across rebuilds, so that an edit of the text draws no chart). The same bytes either way:
+    a chart is a function of its arguments."""
+    token = _REUSE.set(drawn)
+    try:
+        yield drawn
+    finally:
+        _REUSE.reset(token)
 
 
 def _again(svg: str, kind: str, layout_: Layout, dpi: int = 0):

@@ -7,6 +7,7 @@
     lpj build --kommune hasle         one municipality's edition (report/2002/kommuner/hasle)
     lpj editions --wave 2002          every municipality's edition, in parallel
     lpj diff 2002 2005 --out D        every figure compared between two waves or builds
+    lpj preview --wave 2002           the HTML on localhost, rebuilt on every save
     lpj validate FILE…                check respondent data files against the codebook
     lpj kommuner                      the municipalities' keys and names (for --kommune)
     lpj completion bash               a shell completion script (bash or zsh)
@@ -149,6 +150,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return run_diff(args)
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    from lpj_report.preview import run_preview
+
+    return run_preview(args)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from lpj_report.codebook import default_codebook
     from lpj_report.validate import validate_files
@@ -234,6 +241,17 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
     d.add_argument("--all", action="store_true", help="list every figure in the terminal")
     d.set_defaults(func=cmd_diff)
+
+    w = sub.add_parser("preview", help="serve the HTML on localhost, rebuilt on every save")
+    w.add_argument("--wave", default="2002")
+    w.add_argument("--responses", help="use this data file instead of the wave's")
+    w.add_argument("--kommune", help="preview one municipality's edition")
+    w.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
+    w.add_argument("--chapters", help="read the chapter sources (*.md) from this folder "
+                   "(default templates/chapters, templates/editions with --kommune)")
+    w.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    w.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free one)")
+    w.set_defaults(func=cmd_preview)
 
     c = sub.add_parser("validate", help="check data files against the codebook")
     c.add_argument("files", nargs="+")

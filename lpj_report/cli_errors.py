@@ -112,6 +112,30 @@ class DataError(Exception):
         return "\n".join(lines)
 
 
+def _input_errors() -> tuple[type[BaseException], ...]:
+    """Errors about a file the user wrote that are not :class:`InputError` s (the command
+    catches them by name too)."""
+    from lpj_report.editions import EditionError
+    from lpj_report.generate.model import ModelError
+    from lpj_report.render import ContextError
+
+    return (InputError, ContextError, EditionError, ModelError)
+
+
+def describe(err: BaseException) -> str | None:
+    """The message ``lpj`` prints for ``err`` (file, line or key, value, what was expected), or
+    None when ``err`` is no error about an input file (a fault of the program). ``lpj preview``
+    shows it on its page."""
+    if isinstance(err, DataError):
+        return err.report()
+    if isinstance(err, FileNotFoundError | IsADirectoryError | PermissionError):
+        name = err.filename if err.filename is not None else ""
+        return f"error: {name}: {err.strerror or err}"
+    if isinstance(err, _input_errors()):
+        return f"error: {err}"
+    return None
+
+
 def run_guarded(func: Callable[..., int | None], *args, **kwargs) -> int:
     """Call ``func``; on a data or file error print a plain report to stderr and return 2.
 

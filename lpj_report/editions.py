@@ -568,33 +568,40 @@ def kommune_facts(cube: Cube, key: str, rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
-                    build_date: str) -> dict:
-    """The report context (docs/report-context.md) of one municipality's edition."""
-    from lpj_report.chapters import read_source
-    from lpj_report.report_context import (
-        chapter_environment,
-        chapter_sources,
-        git_version,
-        section,
-        wave_facts,
-    )
-    from lpj_report.wave import sha256
+def edition_variables(cube: Cube, key: str, rows: pd.DataFrame) -> dict[str, Any]:
+    """What the edition's sources see (``K``, ``E``, ``SIG``, ``W``, ``S``): everything that
+    comes from the data. ``lpj preview`` keeps it while only the text changes."""
+    from lpj_report.report_context import wave_facts
 
-    build = cube.build
     views = edition_views(cube, rows, key)
-    facts = kommune_facts(cube, key, rows)
     sig = [c for v in views.values() for g in v.cell.values() for c in g.values()
            if c.significant]
-    variables = {
-        "K": facts, "E": views, "SIG": sig, "W": wave_facts(build),
+    return {
+        "K": kommune_facts(cube, key, rows), "E": views, "SIG": sig,
+        "W": wave_facts(cube.build),
         "S": {"min_base": fmt.count(cube.config.min_base), "mark": cube.config.mark,
               "alpha": fmt.percent(100 * ALPHA, 0)},
     }
-    env = chapter_environment(build)
+
+
+def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
+                    build_date: str, folder: Path | None = None, env=None,
+                    variables: dict[str, Any] | None = None) -> dict:
+    """The report context (docs/report-context.md) of one municipality's edition, from the
+    sources of ``folder`` (default ``EDITIONS_DIR``). ``env`` (a chapter environment) and
+    ``variables`` (:func:`edition_variables`) are reused when given (``lpj preview``: a text
+    edit neither compiles the unchanged sources nor computes the comparisons again)."""
+    from lpj_report.chapters import read_source
+    from lpj_report.report_context import chapter_environment, chapter_sources, git_version, section
+    from lpj_report.wave import sha256
+
+    build = cube.build
+    variables = variables or edition_variables(cube, key, rows)
+    views, facts = variables["E"], variables["K"]
+    env = env or chapter_environment(build)
     env.globals["vs_all"] = vs_all
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in chapter_sources(EDITIONS_DIR):
+    for path in chapter_sources(folder or EDITIONS_DIR):
         sec = section(path, env, variables, {}, cube.project.registry)
         if sec is None:
             continue

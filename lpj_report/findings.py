@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from lpj_report import stats
+from lpj_report.cli_errors import InputError
 from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure, category_keys, cell_members, group_keys
 from lpj_report.paths import DATA_DIR
@@ -55,8 +56,9 @@ VERDICTS = ("supported", "not_supported", "opposite", "not_testable")
 DIRECTIONS = ("any", "positive", "negative")
 
 
-class FindingError(ValueError):
-    """A finding declaration refers to something the codebook or registry does not have."""
+class FindingError(InputError):
+    """A finding declaration refers to something the codebook or registry does not have (an
+    input error: ``lpj`` prints it as ``error: …`` and exits with 2)."""
 
 
 @dataclass(frozen=True)

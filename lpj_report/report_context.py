@@ -412,8 +412,16 @@ def build_context(build, *, created: str, build_date: str, code_version: str | N
                   extra: dict[str, Any] | None = None, charts: bool = True) -> dict:
     """The whole report context for one build (see docs/report-context.md). ``charts=False``
     leaves the charts out (an empty SVG): the text and tables alone, for tests of the text."""
+    variables = text_variables(build, charts=charts, extra=extra)
+    return chapters_context(build, variables, created=created, build_date=build_date,
+                            code_version=code_version)
+
+
+def text_variables(build, *, charts: bool = True, extra: dict[str, Any] | None = None) -> dict:
+    """What the chapter sources see (``F``, ``R``, ``W``, ``O``, ``Y``, ``D`` …): everything
+    that comes from the data, computed once per build. ``lpj preview`` keeps it while only the
+    chapter text changes."""
     from lpj_report.design import design_facts
-    from lpj_report.wave import sha256
 
     project = build.project
     views = build_views(project.figures, build.figures, project.codebook)
@@ -423,15 +431,26 @@ def build_context(build, *, created: str, build_date: str, code_version: str | N
     results = finding_views(build.findings, project.findings, project.registry, views,
                             project.codebook)
     year_before = trend[0] if trend is not None else ""
-    variables = {"F": views, "R": results, "W": wave_facts(build), "O": words(),
-                 "Y": {"year": year_before, "changes": significant_changes(views)},
-                 "D": design_facts(build), "_codebook": project.codebook,
-                 "_claims": claims_for(build), "_charts": charts, **(extra or {})}
-    env = chapter_environment(build)
+    return {"F": views, "R": results, "W": wave_facts(build), "O": words(),
+            "Y": {"year": year_before, "changes": significant_changes(views)},
+            "D": design_facts(build), "_codebook": project.codebook,
+            "_claims": claims_for(build), "_charts": charts, **(extra or {})}
+
+
+def chapters_context(build, variables: dict[str, Any], *, created: str, build_date: str,
+                     code_version: str | None = None, env=None,
+                     folder: Path | None = None) -> dict:
+    """The report context from the chapter sources of ``folder`` (default ``CHAPTERS_DIR``)
+    rendered with ``variables`` (:func:`text_variables`); ``env``: a
+    :func:`chapter_environment` to reuse (its compiled sources are kept)."""
+    from lpj_report.wave import sha256
+
+    project = build.project
+    env = env or chapter_environment(build)
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in chapter_sources(CHAPTERS_DIR):
+    for path in chapter_sources(folder or CHAPTERS_DIR):
         kind = read_source(path).kind
-        part = section(path, env, variables, views, project.registry)
+        part = section(path, env, variables, variables["F"], project.registry)
         if part is not None:
             parts[kind].append(part)
     meta = {
