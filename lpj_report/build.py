@@ -7,37 +7,16 @@ every format has been made, so a failed build leaves nothing half-written.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from lpj_report.folders import MARKER, mark, refusal, replace_folder  # noqa: F401 (re-exported)
 from lpj_report.paths import REPORT_DIR
 
-FORMATS = ("html", "pdf", "docx")
 CHART_DIR = "figurer"
 NAME = "laering-paa-jobbet"
-MARKER = ".lpj-build"
-
-
-def default_date(wave) -> dt.date:
-    """The date used when SOURCE_DATE_EPOCH is not set (never the clock): the date of the last
-    commit of the checkout, else the wave's ``date``, else the last day of the survey year."""
-    import subprocess
-
-    from lpj_report.paths import ROOT
-
-    try:
-        day = subprocess.run(["git", "log", "-1", "--format=%cs"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        return dt.date.fromisoformat(day)
-    except (OSError, subprocess.CalledProcessError, ValueError):
-        pass
-    value = wave.meta.get("date")
-    if value:
-        return dt.date.fromisoformat(str(value))
-    return dt.date(int(wave.year), 12, 31)
 
 
 def build_report(args: argparse.Namespace) -> int:
@@ -46,11 +25,12 @@ def build_report(args: argparse.Namespace) -> int:
 
     from lpj_report import format as fmt
     from lpj_report import publish, render
-    from lpj_report.cli import build_meta
     from lpj_report.finding_views import findings_rows
     from lpj_report.lineage import sentences
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.pipeline import Build, Project
+    from lpj_report.provenance import build_meta, default_date
+    from lpj_report.publish import FORMATS
     from lpj_report.report_context import build_context
     from lpj_report.workbook import workbook_bytes
 
@@ -60,15 +40,11 @@ def build_report(args: argparse.Namespace) -> int:
         print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}",
               file=sys.stderr)
         return 2
-    if getattr(args, "kommune", None):
-        from lpj_report.editions import build_edition
-
-        return build_edition(args)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Path(args.out) if args.out else REPORT_DIR / str(args.wave)
-    if out.exists() and not _replaceable(out):
-        print(f"error: {out} exists and was not made by lpj build; choose another --out",
-              file=sys.stderr)
+    refused = refusal(out)
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     # the PDF is made in a second process, started now so that it imports WeasyPrint while
     # this one loads the data (lpj_report.publish)
@@ -101,7 +77,7 @@ def build_report(args: argparse.Namespace) -> int:
                     context, build.figures, project.registry, project.codebook)}
                 publish.publish(context, work, NAME, formats, files=tables, pdf=pdf)
                 bar.advance(task)
-            (work / MARKER).write_text("built by lpj build; safe to replace\n", encoding="utf-8")
+            mark(work, "built by lpj build; safe to replace\n")
             replace_folder(work, out)
         finally:
             if work.exists():
@@ -118,17 +94,6 @@ def build_report(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Sub-folders of a wave's report folder that other commands own (``lpj build --kommune``,
-#: ``lpj editions``): kept when the report itself is rebuilt.
-KEEP = ("kommuner",)
-
-
-def _replaceable(out: Path) -> bool:
-    """An earlier build made ``out`` (marker file), or it is empty, or it holds only the
-    municipality editions."""
-    return (out / MARKER).exists() or all(p.name in KEEP for p in out.iterdir())
-
-
 def protect(build, min_base: int | None = None) -> None:
     """Disclosure control for the annual report: numbers with a base below the minimum
     (data/disclosure.yaml), and those they could be worked back from, are withheld in
@@ -142,18 +107,3 @@ def protect(build, min_base: int | None = None) -> None:
     table = suppression.apply(build.figures, suppression.unit_rows(result, "alle"),
                               config.min_base)
     build.__dict__["figures"] = table   # replaces the cached, unprotected table
-
-
-def replace_folder(work: Path, out: Path) -> None:
-    """Move the finished build into place; an existing folder is replaced only when an earlier
-    build made it (it holds the marker file) or it is empty. Editions inside it (``KEEP``) are
-    moved over to the new build unless it brings its own."""
-    if out.exists():
-        if not _replaceable(out):
-            raise FileExistsError(f"{out} exists and was not made by lpj build; "
-                                  "choose another --out or empty it")
-        for name in KEEP:
-            if (out / name).is_dir() and not (work / name).exists():
-                (out / name).rename(work / name)
-        shutil.rmtree(out)
-    work.rename(out)

@@ -95,8 +95,8 @@ def mean_spread(data: pd.DataFrame, fig, codebook, populations) -> dict[str, tup
 def side_from_wave(year: str | int, project, min_base: int) -> Side:
     """A wave's figures from its respondent data, suppressed as a table of its own."""
     from lpj_report import suppression
-    from lpj_report.cli import build_meta
     from lpj_report.pipeline import Build
+    from lpj_report.provenance import build_meta
 
     build = Build.load(project, year)
     result = suppression.protect(build.data, project.codebook, project.figures,

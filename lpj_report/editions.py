@@ -566,13 +566,8 @@ def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
                     build_date: str) -> dict:
     """The report context (docs/report-context.md) of one municipality's edition."""
     from lpj_report.chapters import read_source
-    from lpj_report.report_context import (
-        chapter_environment,
-        chapter_sources,
-        git_version,
-        section,
-        wave_facts,
-    )
+    from lpj_report.provenance import git_version
+    from lpj_report.report_context import chapter_environment, chapter_sources, section, wave_facts
     from lpj_report.wave import sha256
 
     build = cube.build
@@ -624,7 +619,7 @@ def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
 
 
 def edition_meta(cube: Cube, key: str) -> dict[str, Any]:
-    from lpj_report.cli import build_meta
+    from lpj_report.provenance import build_meta
 
     return {**build_meta(cube.build), "kommune": key,
             "kommune_navn": cube.project.codebook["kommune"].label_of(key),
@@ -638,12 +633,14 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
     """Build one edition into ``<out_root>/kommuner/<key>`` (atomically) and return the folder.
     ``pdf``: a :class:`lpj_report.publish.PdfWorker` to make the PDF beside the rest."""
     from lpj_report import publish, render
-    from lpj_report.build import MARKER, default_date, replace_folder
+    from lpj_report.folders import mark, replace_folder
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.workbook import workbook_bytes
 
     out = edition_dir(out_root, key)
     out.parent.mkdir(parents=True, exist_ok=True)
+    from lpj_report.provenance import default_date
+
     date = render.build_date(default_date(cube.build.wave))
     rows = edition_rows(cube, key)
     work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=out.parent))
@@ -661,8 +658,7 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
             context, rows, cube.project.registry, cube.project.codebook, mark=cube.config.mark,
             edition={"key": key, "name": name})}
         publish.publish(context, work, f"{NAME}-{key}", formats, files=tables, pdf=pdf)
-        (work / MARKER).write_text("built by lpj build --kommune; safe to replace\n",
-                                   encoding="utf-8")
+        mark(work, "built by lpj build --kommune; safe to replace\n")
         replace_folder(work, out)
     finally:
         if work.exists():
@@ -671,7 +667,7 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
 
 
 def _formats(text: str) -> list[str]:
-    from lpj_report.build import FORMATS
+    from lpj_report.publish import FORMATS
 
     formats = [f.strip() for f in text.split(",") if f.strip()]
     unknown = [f for f in formats if f not in FORMATS]

@@ -30,6 +30,8 @@ from pathlib import Path
 from lpj_report import chart_files, render
 
 WORKBOOK = "tabeller.xlsx"
+#: The formats :func:`publish` makes besides the chart files and the caller's files.
+FORMATS = ("html", "pdf", "docx")
 
 
 class PdfWorker:

@@ -22,12 +22,10 @@ strict Jinja placeholders). The sources see
 
 from __future__ import annotations
 
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from lpj_report import __version__
 from lpj_report import format as fmt
 from lpj_report.chapters import ChapterError, parse, read_source, render_source, text_environment
 from lpj_report.content import (
@@ -39,7 +37,8 @@ from lpj_report.content import (
     table_of,
 )
 from lpj_report.finding_views import FindingView, finding_views, possible_verdicts
-from lpj_report.paths import ROOT, TEMPLATES_DIR
+from lpj_report.paths import TEMPLATES_DIR
+from lpj_report.provenance import git_version
 from lpj_report.readers import read_yaml
 from lpj_report.trend import attach, previous_table, significant_changes
 
@@ -390,15 +389,6 @@ def claims_for(build) -> list:
             if claims:
                 return list(claims)
     return []
-
-
-def git_version() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"lpj-report {__version__}"
-    return f"lpj-report {__version__} (git {rev})"
 
 
 def build_context(build, *, created: str, build_date: str, code_version: str | None = None,
