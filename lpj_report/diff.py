@@ -22,7 +22,9 @@ to protect one; :mod:`lpj_report.suppression`) is listed as suppressed, without 
 not tested.
 
 :func:`year_over_year` is the entry point for the annual overview: previous value and
-significance per (figure, group, category).
+significance per (figure, group, category). The matching and the tests live in
+:mod:`lpj_report.comparison` (the statistics in :mod:`lpj_report.stats`); this module reads the two
+sides and prints, writes diff.html and diff.csv.
 """
 
 from __future__ import annotations
@@ -37,17 +39,20 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from lpj_report import format as fmt
+from lpj_report.comparison import (  # noqa: F401 (KEY, STATUS_ORDER, year_over_year: re-exported)
+    KEY,
+    STATUS_ORDER,
+    _num,
+    compare,
+    mean_spread,
+    year_over_year,
+)
 from lpj_report.paths import REPORT_DIR, TEMPLATES_DIR
 from lpj_report.readers import read_figures_json
 
-KEY = ["figure", "group", "category"]
-STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "unchanged": 3, "not_tested": 4,
-                "suppressed": 5, "no_data": 6}
 STATUS_TEXT = {
     "changed": "signifikant ændring",
     "unchanged": "ingen signifikant ændring",
@@ -75,21 +80,6 @@ class Side:
 
 
 # ---------------------------------------------------------------------------- inputs
-
-
-def mean_spread(data: pd.DataFrame, fig, codebook, populations) -> dict[str, tuple]:
-    """Per group of a mean figure: (mean, standard deviation, n) from the respondents."""
-    from lpj_report.figures import ALL, _mask, group_keys
-
-    scope = _mask(data, populations[fig.population]) & _mask(data, fig.filter)
-    values = data[fig.variable].to_numpy(dtype=float, na_value=np.nan)
-    out = {}
-    for g in group_keys(fig, codebook):
-        members = scope if g == ALL else scope & (data[fig.breakdown] == g).to_numpy(bool)
-        v = values[members & ~np.isnan(values)]
-        out[g] = (float(v.mean()) if len(v) else float("nan"),
-                  float(v.std(ddof=1)) if len(v) > 1 else float("nan"), int(len(v)))
-    return out
 
 
 def side_from_wave(year: str | int, project, min_base: int) -> Side:
@@ -141,129 +131,6 @@ def load_side(spec: str, project, min_base: int) -> Side:
     if not path.exists():
         raise FileNotFoundError(f"{spec}: neither a survey year nor a figures.json file")
     return side_from_json(path, project, min_base)
-
-
-# ---------------------------------------------------------------------------- comparison
-
-
-def two_proportions(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float]:
-    """Pooled two-proportion z-test: (z, two-sided p). No difference possible → (0, 1)."""
-    if n1 <= 0 or n2 <= 0:
-        return float("nan"), float("nan")
-    pooled = (x1 + x2) / (n1 + n2)
-    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
-    diff = x2 / n2 - x1 / n1
-    if var <= 0:
-        return 0.0, 1.0
-    z = diff / np.sqrt(var)
-    return float(z), float(2 * stats.norm.sf(abs(z)))
-
-
-def welch(m1, s1, n1, m2, s2, n2) -> tuple[float, float]:
-    if min(n1, n2) < 2 or not np.isfinite(s1) or not np.isfinite(s2):
-        return float("nan"), float("nan")
-    if s1 == 0 and s2 == 0:
-        return (0.0, 1.0) if m1 == m2 else (float("inf"), 0.0)
-    res = stats.ttest_ind_from_stats(m2, s2, n2, m1, s1, n1, equal_var=False)
-    return float(res.statistic), float(res.pvalue)
-
-
-def bh(pvalues: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (statsmodels)."""
-    from statsmodels.stats.multitest import multipletests
-
-    if len(pvalues) == 0:
-        return pvalues
-    return multipletests(pvalues, method="fdr_bh")[1]
-
-
-def _key_columns(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
-    return KEY + (["kommune"] if "kommune" in a.columns and "kommune" in b.columns else [])
-
-
-def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
-            old_spread: dict | None = None, new_spread: dict | None = None) -> pd.DataFrame:
-    """One row per number present on either side: values, change, test, BH q, status."""
-    key = _key_columns(old, new)
-    cols = ["numerator", "base", "value", "unit", "decimals", "suppressed"]
-    a = old.copy()
-    b = new.copy()
-    for t in (a, b):
-        if "suppressed" not in t.columns:
-            t["suppressed"] = False
-    merged = a[key + cols].merge(b[key + cols], on=key, how="outer", suffixes=("_old", "_new"),
-                                 indicator=True, sort=False)
-    out = []
-    for r in merged.to_dict(orient="records"):
-        unit = r["unit_new"] if isinstance(r.get("unit_new"), str) else r["unit_old"]
-        dec = r["decimals_new"] if pd.notna(r.get("decimals_new")) else r["decimals_old"]
-        rec = {k: r[k] for k in key}
-        rec.update(unit=unit, decimals=int(dec), old=_num(r["value_old"]), new=_num(r["value_new"]),
-                   old_base=_num(r["base_old"]), new_base=_num(r["base_new"]),
-                   change=None, statistic=None, p=None, test="")
-        if r["_merge"] == "left_only":
-            rec["status"] = "removed"
-        elif r["_merge"] == "right_only":
-            rec["status"] = "added"
-        elif bool(r["suppressed_old"]) or bool(r["suppressed_new"]):
-            rec.update(status="suppressed", old=None, new=None, old_base=None, new_base=None)
-        elif rec["old"] is None or rec["new"] is None:
-            rec["status"] = "no_data"
-        else:
-            rec["change"] = rec["new"] - rec["old"]
-            z, p = _test(r, unit, old_spread or {}, new_spread or {})
-            if p is None or not np.isfinite(p):
-                rec["status"] = "not_tested"
-            else:
-                rec.update(statistic=z, p=p, status="tested",
-                           test="z" if unit == "pct" else "welch")
-        out.append(rec)
-    table = pd.DataFrame(out)
-    for col in ("old", "new", "old_base", "new_base", "change", "statistic", "p"):
-        table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
-    tested = table["status"] == "tested"
-    table["q"] = np.nan
-    if tested.any():
-        q = bh(table.loc[tested, "p"].to_numpy(float))
-        table.loc[tested, "q"] = q
-        table.loc[tested, "status"] = np.where(q < alpha, "changed", "unchanged")
-    table["significant"] = table["status"] == "changed"
-    order = table["status"].map(STATUS_ORDER)
-    strength = -table["statistic"].abs().fillna(0)
-    table = table.assign(_o=order, _s=strength).sort_values(
-        ["_o", "_s"], kind="stable").drop(columns=["_o", "_s"]).reset_index(drop=True)
-    return table
-
-
-def _num(value) -> float | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
-        return None
-    return float(value)
-
-
-def _test(r: dict, unit: str, old_spread: dict, new_spread: dict):
-    if unit == "pct":
-        return two_proportions(float(r["numerator_old"]), float(r["base_old"]),
-                               float(r["numerator_new"]), float(r["base_new"]))
-    if unit == "years":
-        so = old_spread.get((r["figure"], r["group"]))
-        sn = new_spread.get((r["figure"], r["group"]))
-        if so and sn:
-            return welch(*so, *sn)
-    return None, None
-
-
-def year_over_year(old: pd.DataFrame, new: pd.DataFrame, alpha: float = 0.05,
-                   old_spread: dict | None = None, new_spread: dict | None = None
-                   ) -> pd.DataFrame:
-    """For the annual overview: per (figure, group, category) of ``new``, the previous value
-    (None when new, suppressed or missing), the change and whether it is significant (two-
-    proportion z-test / Welch, Benjamini–Hochberg over all tested numbers)."""
-    table = compare(old, new, alpha=alpha, old_spread=old_spread, new_spread=new_spread)
-    table = table[table["status"] != "removed"]
-    out = table[[*_key_columns(old, new), "old", "change", "p", "q", "significant",
-                 "status"]].rename(columns={"old": "previous"})
-    return out.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- output

@@ -143,7 +143,7 @@ class Cube:
 
 def make_cube(project, build, min_base: int | None = None) -> Cube:
     from lpj_report import suppression
-    from lpj_report.diff import mean_spread
+    from lpj_report.comparison import mean_spread
 
     config = suppression.load_config(min_base)
     registry = project.registry
@@ -176,37 +176,29 @@ def make_cube(project, build, min_base: int | None = None) -> Cube:
 
 
 def _test(fig: Figure, k: dict, t: dict, spread: dict, key: str) -> tuple[float, float, str]:
-    """Municipality against the other municipalities: (statistic, p, test name)."""
-    from scipy import stats
-
-    from lpj_report.diff import two_proportions, welch
+    """Municipality against the other municipalities: (statistic, p, test name) — the pooled
+    two-proportion z-test, Fisher's exact test when an expected count is below 5, Welch's t-test
+    for means (:mod:`lpj_report.stats`)."""
+    from lpj_report import stats
 
     if fig.statistic in ("share", "multi_share"):
         x1, n1 = float(k["numerator"]), float(k["base"])
         x2, n2 = float(t["numerator"]) - x1, float(t["base"]) - n1
-        if n1 <= 0 or n2 <= 0:
-            return math.nan, math.nan, ""
-        pooled = (x1 + x2) / (n1 + n2)
-        expected = min(n1 * pooled, n1 * (1 - pooled), n2 * pooled, n2 * (1 - pooled))
-        if expected < 5:
-            _, p = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])
-            return math.nan, float(p), "fisher"
-        z, p = two_proportions(x2, n2, x1, n1)
-        return z, p, "z"
+        test = stats.two_proportions(x1, n1, x2, n2)
+        return test.statistic, test.p, test.name
     if fig.statistic == "mean":
         a = spread.get((key, fig.id, k["group"]))
         b = spread.get(("rest:" + key, fig.id, k["group"]))
         if a and b:
-            stat, p = welch(*b, *a)
-            return stat, p, "welch"
+            test = stats.welch(*a, *b)
+            return test.statistic, test.p, "welch"
     return math.nan, math.nan, ""
 
 
 def edition_rows(cube: Cube, key: str) -> pd.DataFrame:
     """The edition's figure table: the municipality's rows (with suppression flags, the
     difference to all municipalities and its test) and the rows of all municipalities."""
-    from lpj_report import suppression
-    from lpj_report.diff import bh
+    from lpj_report import stats, suppression
 
     min_base = cube.config.min_base
     raw_k = cube.units[key]
@@ -233,7 +225,7 @@ def edition_rows(cube: Cube, key: str) -> pd.DataFrame:
     mine["q_value"] = None
     mine["significant"] = False
     if tested.any():
-        q = bh(mine.loc[tested, "p_value"].to_numpy(float))
+        q = stats.bh(mine.loc[tested, "p_value"].to_numpy(float))
         mine.loc[tested, "q_value"] = q
         mine.loc[tested, "significant"] = q < ALPHA
     direction = np.where(~tested, "", np.where(~mine["significant"].astype(bool), "uncertain",
