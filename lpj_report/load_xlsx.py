@@ -14,17 +14,11 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from lpj_report.cell_codes import parse_cell, parse_code
 from lpj_report.cli_errors import DataError, Problem
 from lpj_report.columns import coded_from_objects
 from lpj_report.limits import limit, size_text
-from lpj_report.load import (
-    BATCH_ROWS,
-    Source,
-    header_names,
-    parse_cell,
-    parse_code,
-    unnamed_problem,
-)
+from lpj_report.sources import BATCH_ROWS, Source, header_names, unnamed_problem
 
 
 class FormulaWithoutValue(str):

@@ -105,7 +105,7 @@ def generate(codebook: Codebook, figures: list[Figure], populations: dict,
         from lpj_report.wave import load_wave
 
         ref = load_wave(wave["prior_from"])
-        from lpj_report.editrules import read_checked
+        from lpj_report.validate import read_checked
 
         reference, _ = read_checked(ref.responses_path, codebook)
     builder = Builder(codebook, figures, populations, published, steps, wave, seed,
