@@ -34,9 +34,9 @@ from lpj_report.codebook import Codebook
 from lpj_report.derive import apply_derived
 from lpj_report.editrules import chain_bounds, load_rules
 from lpj_report.figures import ALL, Figure, category_keys, group_keys
+from lpj_report.findings import claim_checks, load_findings
 from lpj_report.generate import assign
 from lpj_report.generate.cells import CellRules
-from lpj_report.findings import claim_checks, load_findings
 from lpj_report.generate.checks import claim_ok, spread_of, spread_ok, typed_view
 from lpj_report.generate.constraints import feasible_sizes, ranking_rows, target_rows
 from lpj_report.generate.fill import hall_rows

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from lpj_report.codebook import Codebook
-from lpj_report.generate.model import ModelError
+from lpj_report.generate.errors import ModelError
 from lpj_report.paths import DATA_DIR
 
 LATENT_FILE = "00_latent.yaml"

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from lpj_report.generate.model import ModelError
+from lpj_report.generate.errors import ModelError
 from lpj_report.paths import DATA_DIR
 
 MISSING_FILE = "05_missing.yaml"
