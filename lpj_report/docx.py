@@ -397,7 +397,7 @@ def docx_html(html: str, work: Path, source_dir: Path | None = None) -> tuple[st
         if made is not None and made.is_file():
             shutil.copyfile(made, work / name)
         else:
-            from lpj_report.chart_files import svg_to_png
+            from lpj_report.pngs import svg_to_png
 
             svg_to_png(base64.b64decode(match.group(1)).decode("utf-8"), work / name, work)
         return (f'<img class="chart" src="{name}" alt="{match.group(2)}" '

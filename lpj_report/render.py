@@ -29,7 +29,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from lpj_report import format as fmt
-from lpj_report.chart_files import CHART_DIR, PNG_DPI, chart_file  # noqa: F401 (re-exported)
+from lpj_report.chart_names import CHART_DIR, PNG_DPI, chart_file  # noqa: F401 (re-exported)
 from lpj_report.paths import ROOT, TEMPLATES_DIR
 from lpj_report.readers import read_yaml
 
