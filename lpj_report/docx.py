@@ -1,9 +1,9 @@
-"""The Word document: pandoc from the report's HTML, with a reference document made here.
+"""The Word document: pandoc from the report's HTML, with a reference document made by code.
 
 A consultant edits this file, so it is built as Word users expect it, not as a copy of the page:
 
-* :func:`reference_docx` (:mod:`lpj_report.docx_reference`) — the styles, page and margins: pandoc's own ``reference.docx``
-  restyled by code (A4 with the PDF's margins; Liberation Sans — Arial where it is missing — and
+* :func:`reference_docx` (:mod:`lpj_report.docx_reference`) — the styles, page and margins:
+  pandoc's own ``reference.docx`` restyled by code (A4 with the PDF's margins; Liberation Sans — Arial where it is missing — and
   the report's colours as Word styles; Danish as the language; Heading 1 starts a new page), with
   the status notice in the page header and the page number in the footer. Same pandoc, same
   bytes.
