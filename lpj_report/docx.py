@@ -3,10 +3,10 @@
 A consultant edits this file, so it is built as Word users expect it, not as a copy of the page:
 
 * :func:`reference_docx` (:mod:`lpj_report.docx_reference`) — the styles, page and margins:
-  pandoc's own ``reference.docx`` restyled by code (A4 with the PDF's margins; Liberation Sans — Arial where it is missing — and
-  the report's colours as Word styles; Danish as the language; Heading 1 starts a new page), with
-  the status notice in the page header and the page number in the footer. Same pandoc, same
-  bytes.
+  pandoc's own ``reference.docx`` restyled by code (A4 with the PDF's margins; Liberation Sans —
+  Arial where it is missing — and the report's colours as Word styles; Danish as the language;
+  Heading 1 starts a new page), with the status notice in the page header and the page number
+  in the footer. Same pandoc, same bytes.
 * :func:`docx_html` — the HTML as pandoc should read it: charts as full-width PNG pictures with
   their alt text (the PNGs from ``figurer/`` beside the HTML when the build wrote them, else drawn
   from the SVG with ``rsvg-convert``), the numbers behind each figure as an open table after it,
