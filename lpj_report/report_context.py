@@ -33,9 +33,9 @@ from lpj_report.content import (
     FigureView,
     alt_text,
     build_views,
-    chart_svg,
     table_of,
 )
+from lpj_report.figure_charts import chart_svg
 from lpj_report.finding_views import FindingView, finding_views, possible_verdicts
 from lpj_report.paths import TEMPLATES_DIR
 from lpj_report.provenance import git_version
