@@ -1,5 +1,7 @@
 """``lpj build``: figures, HTML, PDF and DOCX of one wave into one folder.
 
+Layer: cli (may import every layer; only lpj_report.cli imports it).
+
 Everything is written to a temporary folder beside the output and moved into place only when
 every format has been made, so a failed build leaves nothing half-written.
 """

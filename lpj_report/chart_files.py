@@ -1,5 +1,7 @@
 """The chart files beside a report: ``figurer/figur-03-<figure id>.svg`` and ``.png``.
 
+Layer: render (may import base … charts, and its own layer).
+
 The SVG is the chart as the report shows it; the PNG (200 dpi, for Word and for slides) is drawn
 by one process for all charts (:mod:`lpj_report.pngs`: librsvg with the shipped font) while the
 build goes on; where librsvg cannot be called, by matplotlib (:func:`lpj_report.charts.png`) or

@@ -1,5 +1,7 @@
 """Charts as SVG text: one house style, plain Python data in, identical bytes out.
 
+Layer: charts (may import base … format, and its own layer).
+
 Every chart function takes lists of Danish labels and numbers (percent on the 0–100 scale unless
 ``unit`` says otherwise) and returns the SVG document as a ``str``. No pandas in the interface:
 the caller picks rows out of ``figures.json`` and passes labels and values in display order.

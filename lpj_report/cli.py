@@ -1,5 +1,7 @@
 """The ``lpj`` command.
 
+Layer: cli (may import every layer; no module imports it).
+
     lpj generate --wave 2002          rebuild the reconstructed responses of a wave
     lpj verify --wave 2002            published numbers beside computed values
     lpj figures --wave 2002 --out D   figures.json and figures.csv

@@ -1,5 +1,7 @@
 """Errors about a respondent data file, and the guard the ``lpj`` command runs under.
 
+Layer: base (imports no other layer).
+
 Every problem found in a data file becomes one :class:`Problem` (file, row as the user sees
 it, column, offending value, what was expected). :class:`DataError` carries all of them;
 :meth:`DataError.report` prints them. :func:`run_guarded` turns a :class:`DataError` (or a

@@ -1,5 +1,7 @@
 """Respondent data checked and typed column by column, one batch of rows at a time.
 
+Layer: load (may import base, and its own layer).
+
 Readers (:mod:`lpj_report.load`) hand over each batch as encoded columns:
 
 * :class:`Coded` — ``index[i]`` points into ``cells``, the distinct parsed cells of the batch

@@ -1,5 +1,7 @@
 """The report's view model: every figure as ready-made strings and orders.
 
+Layer: format (may import base … generate, and its own layer).
+
 This is the layer between the numbers (the tidy figure table) and the templates. It makes no new
 statistics: it formats (through :mod:`lpj_report.format`), orders (rankings, "flest",
 "færrest" are the first / last of an order computed here from the values); its charts are drawn

@@ -1,5 +1,7 @@
 """``lpj diff OLD NEW``: every figure of two waves (or two builds) side by side.
 
+Layer: cli (may import every layer; only lpj_report.cli imports it).
+
 Each number is matched by its stable id — ``figure``, ``group``, ``category`` (and ``kommune`` in
 an edition's figures.json) — and gets both values, the change (in percentage points for shares)
 and a test of the change:

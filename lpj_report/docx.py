@@ -1,5 +1,7 @@
 """The Word document: pandoc from the report's HTML, with a reference document made by code.
 
+Layer: render (may import base … charts, and its own layer).
+
 A consultant edits this file, so it is built as Word users expect it, not as a copy of the page:
 
 * :func:`reference_docx` (:mod:`lpj_report.docx_reference`) — the styles, page and margins:

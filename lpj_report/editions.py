@@ -1,5 +1,7 @@
 """Municipality editions: one municipality's numbers beside all municipalities of the wave.
 
+Layer: cli (may import every layer; only lpj_report.cli imports it).
+
 ``lpj build --kommune NAME`` (``make report KOMMUNE=NAME``) builds one edition into
 ``report/<year>/kommuner/<key>/``; ``lpj editions`` (``make editions``) builds all of them in
 parallel, the data loaded and the suppression computed once.

@@ -1,5 +1,7 @@
 """Edit rules: what a respondent's answers must satisfy together (``data/codebook/rules.yaml``).
 
+Layer: load (may import base, and its own layer).
+
 Rules are declared as data, like R's ``validate`` rules, and each says why it follows from the
 questionnaire's wording. Three kinds:
 

@@ -1,5 +1,7 @@
 """The figure table computed with integer codes and ``np.bincount``, one pass per figure.
 
+Layer: figures (may import base … derive, and its own layer).
+
 :func:`lpj_report.figures.compute_figures` calls :func:`figure_table`. It gives exactly the
 rows of :func:`lpj_report.figures.compute_figure` (the statistics are defined there) — same
 counts, same sums in the same order, same intervals — but counts every group of a figure in

@@ -1,5 +1,7 @@
 """The figure registry (``data/figures/*.yaml``) and the statistics that compute it.
 
+Layer: figures (may import base … derive, and its own layer).
+
 Every number in the report is one row of the tidy figure table:
 
     figure, group, category, numerator, base, value, unit, decimals

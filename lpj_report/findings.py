@@ -1,6 +1,8 @@
 """Findings: every statement of the report about an association, a difference, a ranking or an
 equality, declared once in ``data/findings/*.yaml`` and decided by its test on the data in hand.
 
+Layer: findings (may import base … figures, and its own layer).
+
 A finding names its population (and filter), its variables or figure cells, the test, the
 direction it states and its *family*. :func:`evaluate` computes every finding into a
 :class:`Result` — the estimates with 95 % confidence intervals, the statistic, p, and q (the

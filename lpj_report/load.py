@@ -1,5 +1,7 @@
 """Read respondent data files: into batches of encoded columns, or into one raw table of codes.
 
+Layer: load (may import base, and its own layer).
+
 Supported files (chosen by suffix): ``.csv`` (UTF-8 with commas, or the Danish Excel export:
 semicolons, Windows-1252, decimal comma — detected automatically), ``.xlsx`` (first sheet),
 ``.sav`` (SPSS; codes are read, user-missing codes become blank) and ``.parquet``.

@@ -1,5 +1,7 @@
 """CSV responses files: Arrow's streaming CSV reader, and the cell-by-cell reader it hands to.
 
+Layer: load (may import base, and its own layer).
+
 The fast reader (:func:`open_csv`) first scans the bytes once in blocks — gzip or zip
 disguised as CSV, UTF-16 by its BOM, else UTF-8, else Windows-1252, control characters — and
 reads the header with Python's ``csv`` module; then Arrow parses the rows in blocks, every

@@ -1,5 +1,7 @@
 """Excel workbooks (.xlsx): the first worksheet, read-only and row by row.
 
+Layer: load (may import base, and its own layer).
+
 Before any cell is read the workbook's size is checked: the unpacked worksheet against
 ``LPJ_MAX_DATA_MB`` and its used range (the ``dimension`` Excel stores, and every cell met
 while reading) against ``LPJ_MAX_XLSX_COLUMNS`` × ``LPJ_MAX_XLSX_ROWS`` — one formatted empty

@@ -1,5 +1,7 @@
 """Could the data be a real survey? The statistics behind ``plausibility.md`` and ``lpj verify``.
 
+Layer: generate (may import base … findings, and its own layer).
+
 * **Edit rules** — violations of ``data/codebook/rules.yaml`` (:mod:`lpj_report.editrules`).
 * **"No association" claims** — Pearson's χ² statistic of the claim's x × y table (or the claim's
   own test) and its percentile under the null: the χ² distribution function at the statistic

@@ -1,5 +1,7 @@
 """PNG copies of SVG charts, all in one process: ``python -m lpj_report.pngs --dpi 200 A.svg …``.
 
+Layer: charts (may import base … format, and its own layer).
+
 Writes ``A.png`` beside every ``A.svg`` with librsvg and cairo (Debian ``librsvg2-2``, which
 ``rsvg-convert`` brings) called through ctypes: one process for every chart instead of one
 ``rsvg-convert`` each. The caller sets ``FONTCONFIG_FILE`` so that only the shipped font is

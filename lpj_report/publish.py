@@ -1,5 +1,7 @@
 """Writing one report's files into a folder: HTML, charts, workbook, PDF and DOCX.
 
+Layer: render (may import base … charts, and its own layer).
+
 Used by ``lpj build`` (the annual report) and by the municipality editions, so that every report
 gets the same files:
 

@@ -1,5 +1,7 @@
 """Rendering: a report context (strings only) → one HTML file → PDF (WeasyPrint) and DOCX (pandoc).
 
+Layer: render (may import base … charts, and its own layer).
+
 The context shape is documented in ``docs/report-context.md``. Every printed value in it is already
 a string made by :mod:`lpj_report.format`; :func:`prepare` rejects numbers so that no template ever
 formats or computes. Jinja runs strict (autoescape, ``StrictUndefined``); its filters are the

@@ -1,5 +1,7 @@
 """Assemble the report context (docs/report-context.md) from a build.
 
+Layer: render (may import base … charts, and its own layer).
+
 The Danish text lives in ``templates/chapters/*.md`` (:mod:`lpj_report.chapters`: Markdown with
 strict Jinja placeholders). The sources see
 

@@ -1,6 +1,8 @@
 """Disclosure control: no number computed on too few respondents, nor any number it could be
 worked back from.
 
+Layer: figures (may import base … derive, and its own layer).
+
 The rule (``data/disclosure.yaml``, ``--min-base``): a row of a figure table — a group of one
 figure in one municipality, with its percentages, counts and base n — whose base is below
 ``min_base`` (default 5) is **primary suppressed**. Other rows are then suppressed as well

@@ -1,5 +1,7 @@
 """Year over year in the annual overview: the predecessor wave's value beside each number.
 
+Layer: format (may import base … generate, and its own layer).
+
 When a wave names a ``predecessor`` in its ``wave.yaml``, every figure row of the new wave is
 compared with the same (figure, group, category) of the predecessor by :func:`lpj_report.comparison.
 year_over_year` — a two-proportion z-test for shares, Welch's t-test for means, with the

@@ -1,5 +1,7 @@
 """Validate a raw respondent table against the codebook, reporting every bad cell at once.
 
+Layer: load (may import base, and its own layer).
+
 The rules are a pandera schema built from the codebook (:func:`build_schema`):
 
 * every codebook data column is present, and no other column;

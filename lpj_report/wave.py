@@ -1,4 +1,7 @@
-"""A survey wave: its metadata (``data/waves/<year>/wave.yaml``) and its typed, derived data."""
+"""A survey wave: its metadata (``data/waves/<year>/wave.yaml``) and its typed, derived data.
+
+Layer: derive (may import base and load, and its own layer).
+"""
 
 from __future__ import annotations
 

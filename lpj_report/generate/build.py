@@ -1,5 +1,7 @@
 """Build a reconstructed wave, one variable (step) at a time.
 
+Layer: generate (may import base … findings, and its own layer).
+
 For each step the published targets whose *last* generated variable is this step become linear
 constraints on whole-respondent counts (see :mod:`lpj_report.generate.quota`); respondents that
 all constraints treat alike form a cell. A step is one *draw*:

@@ -1,5 +1,7 @@
 """Acceptance checks of a generated step: the publication's claims and the municipality spread.
 
+Layer: generate (may import base … findings, and its own layer).
+
 A step is drawn (blanks, prior counts, quota programme, assignment) and then checked against
 every claim that becomes testable with it — a claim of association must hold as printed; a claim
 of *no* association must have a p-value in :data:`~lpj_report.plausibility_stats.NULL_BAND` — and

@@ -1,5 +1,7 @@
 """The latent structure behind the reconstruction (``data/reconstruction/00_latent.yaml``).
 
+Layer: generate (may import base … findings, and its own layer).
+
 Every respondent gets a few latent factors — job variety, contact with colleagues, support from
 the leader, own attitude to learning, demands — drawn once from a multivariate normal
 distribution whose means shift with the workplace type and whose correlations the model states.

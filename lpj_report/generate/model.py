@@ -1,5 +1,7 @@
 """The reconstruction model: generation order, priors and associations (``data/reconstruction``).
 
+Layer: generate (may import base … findings, and its own layer).
+
 Each entry names one *step*: a codebook question, or a derived variable that is generated first
 and whose inputs are then generated to match it (``laering_antal``). Priors are percentages per
 role; a number variable has a parametric prior (``mean``, ``sd``, ``min``, ``max``).
