@@ -1,5 +1,7 @@
 """``lpj build``: figures, HTML, PDF and DOCX of one wave into one folder.
 
+Layer: cli (may import every layer; only lpj_report.cli imports it).
+
 Everything is written to a temporary folder beside the output and moved into place only when
 every format has been made, so a failed build leaves nothing half-written. A build of some
 formats (``--formats html,pdf``) into a folder an earlier build made keeps that build's files of
@@ -10,49 +12,28 @@ marker file records them), and removes them otherwise — saying which (:func:`c
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from lpj_report import terminal
+from lpj_report.folders import KEEP, MARKER, replace_folder, replaceable  # noqa: F401
 from lpj_report.paths import REPORT_DIR
 
-FORMATS = ("html", "pdf", "docx")
 CHART_DIR = "figurer"
 NAME = "laering-paa-jobbet"
-MARKER = ".lpj-build"
-
-
-def default_date(wave) -> dt.date:
-    """The date used when SOURCE_DATE_EPOCH is not set (never the clock): the date of the last
-    commit of the checkout, else the wave's ``date``, else the last day of the survey year."""
-    import subprocess
-
-    from lpj_report.paths import ROOT
-
-    try:
-        day = subprocess.run(["git", "log", "-1", "--format=%cs"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        return dt.date.fromisoformat(day)
-    except (OSError, subprocess.CalledProcessError, ValueError):
-        pass
-    value = wave.meta.get("date")
-    if value:
-        return dt.date.fromisoformat(str(value))
-    return dt.date(int(wave.year), 12, 31)
 
 
 def build_report(args: argparse.Namespace) -> int:
     from lpj_report import format as fmt
     from lpj_report import publish, render
-    from lpj_report.cli import build_meta
     from lpj_report.finding_views import findings_rows
     from lpj_report.lineage import sentences
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.pipeline import Build, Project
-    from lpj_report.report_context import build_context, git_version
+    from lpj_report.provenance import build_meta, default_date, git_version
+    from lpj_report.report_context import build_context
     from lpj_report.workbook import workbook_bytes
 
     try:
@@ -60,13 +41,9 @@ def build_report(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if getattr(args, "kommune", None):
-        from lpj_report.editions import build_edition
-
-        return build_edition(args)
     console = terminal.console()
     out = Path(args.out) if args.out else REPORT_DIR / str(args.wave)
-    if out.exists() and not _replaceable(out):
+    if out.exists() and not replaceable(out):
         print(f"error: {terminal.shown(out)} exists and was not made by lpj build; choose "
               "another --out", file=sys.stderr)
         return 2
@@ -126,6 +103,8 @@ def build_report(args: argparse.Namespace) -> int:
 def parse_formats(text: str) -> list[str]:
     """``--formats``: comma-separated, any case (``PDF`` = ``pdf``), each once, in the order
     given. Raises ValueError naming an unknown one and the closest known."""
+    from lpj_report.publish import FORMATS
+
     formats = list(dict.fromkeys(f.strip().lower() for f in str(text).split(",") if f.strip()))
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -167,6 +146,8 @@ def carry_over(out: Path, work: Path, name: str, formats: list[str],
     kept, removed = [], []
     if not out.is_dir():
         return kept, removed
+    from lpj_report.publish import FORMATS
+
     same = bool(inputs) and _marker_inputs(out) == inputs
     for kind in FORMATS:
         path = out / f"{name}.{kind}"
@@ -187,17 +168,6 @@ def report_removed(console, removed: list[str]) -> None:
                       f"code, settings or date); rebuild it with --formats {kind}", markup=False)
 
 
-#: Sub-folders of a wave's report folder that other commands own (``lpj build --kommune``,
-#: ``lpj editions``): kept when the report itself is rebuilt.
-KEEP = ("kommuner",)
-
-
-def _replaceable(out: Path) -> bool:
-    """An earlier build made ``out`` (marker file), or it is empty, or it holds only the
-    municipality editions."""
-    return (out / MARKER).exists() or all(p.name in KEEP for p in out.iterdir())
-
-
 def protect(build, min_base: int | None = None) -> None:
     """Disclosure control for the annual report: numbers with a base below the minimum
     (data/disclosure.yaml), and those they could be worked back from, are withheld in
@@ -211,18 +181,3 @@ def protect(build, min_base: int | None = None) -> None:
     table = suppression.apply(build.figures, suppression.unit_rows(result, "alle"),
                               config.min_base)
     build.__dict__["figures"] = table   # replaces the cached, unprotected table
-
-
-def replace_folder(work: Path, out: Path) -> None:
-    """Move the finished build into place; an existing folder is replaced only when an earlier
-    build made it (it holds the marker file) or it is empty. Editions inside it (``KEEP``) are
-    moved over to the new build unless it brings its own."""
-    if out.exists():
-        if not _replaceable(out):
-            raise FileExistsError(f"{out} exists and was not made by lpj build; "
-                                  "choose another --out or empty it")
-        for name in KEEP:
-            if (out / name).is_dir() and not (work / name).exists():
-                (out / name).rename(work / name)
-        shutil.rmtree(out)
-    work.rename(out)

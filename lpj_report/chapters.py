@@ -1,5 +1,7 @@
 """Chapter sources: Markdown files with Jinja placeholders, read into report-context sections.
 
+Layer: format (may import base … generate, and its own layer).
+
 A chapter is ``templates/chapters/NN_name.md`` (files starting with ``_`` are not sections):
 
 * a YAML front matter — ``kind`` (introduction | chapter | appendix), ``id``, ``label``,

@@ -1,5 +1,7 @@
 """The chart files beside a report: ``figurer/figur-03-<figure id>.svg`` and ``.png``.
 
+Layer: render (may import base … charts, and its own layer).
+
 The SVG is the chart as the report shows it; the PNG (200 dpi, for Word and for slides) is drawn
 by one process for all charts (:mod:`lpj_report.pngs`: librsvg with the shipped font) while the
 build goes on; where librsvg cannot be called, by matplotlib (:func:`lpj_report.charts.png`) or
@@ -10,7 +12,6 @@ HTML's download links.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -18,23 +19,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from lpj_report.paths import ROOT
-
-FONT_DIR = ROOT / "assets" / "fonts"
-CHART_DIR = "figurer"
-PNG_DPI = 200  # chart PNGs (files, Word): 1.260 px across the 16 cm text width
-
-
-def chart_file(number: str, figure_id: str = "") -> str:
-    """The chart files' path without suffix, relative to the report: ``figurer/figur-03-kap2.laering``
-    (the figure's number, two digits, then its id in the figure registry when it has one)."""
-    head, _, tail = number.partition(".")
-    head = head.zfill(2) if head.isdigit() else re.sub(r"[^a-z0-9]+", "-", head.casefold())
-    stem = "figur-" + head + (f"-{tail}" if tail else "")
-    if figure_id:
-        stem += "-" + re.sub(r"[^a-z0-9_.-]+", "-", figure_id.casefold())
-    return f"{CHART_DIR}/{stem}"
-
+from lpj_report import pngs
+from lpj_report.chart_names import CHART_DIR, PNG_DPI, chart_file  # noqa: F401 (re-exported)
+from lpj_report.pngs import FONT_DIR, fontconfig, svg_to_png  # noqa: F401 (re-exported)
+from lpj_report.render import figure_blocks, prepare
 
 
 class ChartFiles:
@@ -47,8 +35,6 @@ class ChartFiles:
                                                                        process, folder)
 
     def wait(self) -> list[Path]:
-        from lpj_report import pngs
-
         try:
             status, problem = pngs.NO_LIBRARY, ""
             if self.process is not None:
@@ -81,8 +67,6 @@ def start_chart_files(context: Mapping, out_dir: Path | str) -> ChartFiles:
     the names the HTML links to). The SVGs are written at once; the PNGs are drawn by one
     process for all charts (:mod:`lpj_report.pngs`, librsvg with the shipped font) while the
     caller goes on; :meth:`ChartFiles.wait` for them."""
-    from lpj_report.render import figure_blocks, prepare
-
     ctx = prepare(context)
     out = Path(out_dir)
     blocks = figure_blocks(ctx)
@@ -95,7 +79,7 @@ def start_chart_files(context: Mapping, out_dir: Path | str) -> ChartFiles:
     folder = Path(tempfile.mkdtemp(prefix="lpj-charts-"))
     process = None
     if svgs:
-        env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(folder))}
+        env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig(folder))}
         process = subprocess.Popen(
             [sys.executable, "-m", "lpj_report.pngs", "--dpi", str(PNG_DPI), *map(str, svgs)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -105,30 +89,3 @@ def start_chart_files(context: Mapping, out_dir: Path | str) -> ChartFiles:
 def write_chart_files(context: Mapping, out_dir: Path | str) -> list[Path]:
     """:func:`start_chart_files` and wait for them."""
     return start_chart_files(context, out_dir).wait()
-
-
-def _fontconfig(folder: Path) -> Path:
-    """A fontconfig file that knows only the shipped fonts (rsvg-convert draws with them)."""
-    conf = folder / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        f"<dir>{FONT_DIR}</dir>\n<cachedir>{folder / 'fc-cache'}</cachedir>\n</fontconfig>\n",
-        encoding="utf-8",
-    )
-    return conf
-
-
-def svg_to_png(svg: str, png_path: Path, work: Path, dpi: int = PNG_DPI) -> None:
-    """PNG twin of a chart with ``rsvg-convert`` (Debian ``librsvg2-bin``) and the shipped font."""
-    tool = shutil.which("rsvg-convert")
-    if tool is None:
-        raise RuntimeError("rsvg-convert not found: apt-get install librsvg2-bin")
-    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(work))}
-    subprocess.run(
-        [tool, "--dpi-x", str(dpi), "--dpi-y", str(dpi), "--format", "png", "-o", str(png_path)],
-        input=svg.encode("utf-8"),
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-

@@ -1,5 +1,7 @@
 """Charts as SVG text: one house style, plain Python data in, identical bytes out.
 
+Layer: charts (may import base … format, and its own layer).
+
 Every chart function takes lists of Danish labels and numbers (percent on the 0–100 scale unless
 ``unit`` says otherwise) and returns the SVG document as a ``str``. No pandas in the interface:
 the caller picks rows out of ``figures.json`` and passes labels and values in display order.
@@ -42,6 +44,13 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from lpj_report import format as fmt  # noqa: E402
+from lpj_report.chart_checks import (  # noqa: F401 (re-exported)
+    TEXT,
+    _check,
+    _check_matrix,
+    _luminance,
+    text_colour_on,
+)
 from lpj_report.paths import ROOT  # noqa: E402
 
 FONT_DIR = ROOT / "assets" / "fonts"
@@ -52,7 +61,6 @@ FONT_FAMILY = "Liberation Sans"
 SVG_FONT_STACK = "'LPJ Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
 #: seaborn 'colorblind' (Okabe–Ito based); yellow and light pink left out (too little contrast).
 PALETTE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#949494", "#56b4e9")
-TEXT = "#262626"
 WIDTH_IN = 6.3  # A4 text width (160 mm) at 1:1
 HASH_SALT = "lpj-report"
 LABEL_WIDTH = 26  # characters per line of a category label
@@ -236,23 +244,6 @@ def house_style() -> Iterator[tuple[str, ...]]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _check(labels: Sequence[str], values: Sequence[float], what: str = "values") -> None:
-    if len(labels) != len(values):
-        raise ValueError(f"{len(labels)} labels but {len(values)} {what}")
-    if not labels:
-        raise ValueError("a chart needs at least one value")
-    for value in values:
-        if not fmt.is_number(value):
-            raise ValueError(f"not a finite number in {what}: {value!r}")
-
-
-def _check_matrix(groups: Sequence[str], categories: Sequence[str], values) -> None:
-    if len(values) != len(groups):
-        raise ValueError(f"{len(groups)} groups but {len(values)} rows of values")
-    for row in values:
-        _check(categories, row, "values in a row")
-
-
 def _wrap(label: str, width: int | None = None) -> str:
     """Break a long label on spaces or after '/' (``Fritidsordning/fritidsklub``); the width
     (characters per line) of the current layout unless given."""
@@ -267,20 +258,6 @@ def _wrap(label: str, width: int | None = None) -> str:
 
 def _label(value: float, unit: str, decimals: int) -> str:
     return fmt.unit_value(value, unit, decimals)
-
-
-def _luminance(colour: str) -> float:
-    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def text_colour_on(fill: str) -> str:
-    """Black-ish or white text on ``fill``, whichever has the higher WCAG contrast."""
-    lum = _luminance(fill)
-    dark = (lum + 0.05) / (_luminance(TEXT) + 0.05)
-    light = 1.05 / (lum + 0.05)
-    return TEXT if dark >= light else "#ffffff"
 
 
 def _axis(ax, unit: str, limit: float) -> None:

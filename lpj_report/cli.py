@@ -1,5 +1,7 @@
 """The ``lpj`` command.
 
+Layer: cli (may import every layer; no module imports it).
+
     lpj generate --wave 2002          rebuild the reconstructed responses of a wave
     lpj verify --wave 2002            published numbers beside computed values
     lpj figures --wave 2002 --out D   figures.json and figures.csv
@@ -30,22 +32,6 @@ def _project():
     from lpj_report.pipeline import Project
 
     return Project()
-
-
-def build_meta(build) -> dict:
-    from lpj_report import __version__
-    from lpj_report.wave import sha256
-
-    path = build.wave.responses_path
-    return {
-        "wave": build.wave.year,
-        "status": build.wave.status,
-        "data_file": path.name,
-        "data_sha256": sha256(path),
-        "codebook_version": build.project.codebook.version,
-        "code_version": __version__,
-        "respondents": int(len(build.data)),
-    }
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -121,6 +107,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_figures(args: argparse.Namespace) -> int:
     from lpj_report.output import figures_csv, figures_json, write_atomic
     from lpj_report.pipeline import Build
+    from lpj_report.provenance import build_meta
 
     project = _project()
     build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
@@ -133,6 +120,10 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if args.kommune:
+        from lpj_report.editions import build_edition
+
+        return build_edition(args)
     from lpj_report.build import build_report
 
     return build_report(args)

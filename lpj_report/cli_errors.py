@@ -1,5 +1,7 @@
 """Errors about a respondent data file, and the guard the ``lpj`` command runs under.
 
+Layer: base (imports no other layer).
+
 Every problem found in a data file becomes one :class:`Problem` (file, row as the user sees
 it, column, offending value, what was expected). :class:`DataError` carries all of them;
 :meth:`DataError.report` prints them. :func:`run_guarded` turns a :class:`DataError` (or a
@@ -112,16 +114,6 @@ class DataError(Exception):
         return "\n".join(lines)
 
 
-def _input_errors() -> tuple[type[BaseException], ...]:
-    """Errors about a file the user wrote that are not :class:`InputError` s (the command
-    catches them by name too)."""
-    from lpj_report.editions import EditionError
-    from lpj_report.generate.model import ModelError
-    from lpj_report.render import ContextError
-
-    return (InputError, ContextError, EditionError, ModelError)
-
-
 def describe(err: BaseException) -> str | None:
     """The message ``lpj`` prints for ``err`` (file, line or key, value, what was expected), or
     None when ``err`` is no error about an input file (a fault of the program). ``lpj preview``
@@ -131,7 +123,7 @@ def describe(err: BaseException) -> str | None:
     if isinstance(err, FileNotFoundError | IsADirectoryError | PermissionError):
         name = err.filename if err.filename is not None else ""
         return f"error: {name}: {err.strerror or err}"
-    if isinstance(err, _input_errors()):
+    if isinstance(err, InputError):   # chapter, edition, model and context errors too
         return f"error: {err}"
     return None
 

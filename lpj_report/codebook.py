@@ -1,5 +1,7 @@
 """The codebook: every variable the publication reports on, read from ``data/codebook/*.yaml``.
 
+Layer: load (may import base, and its own layer).
+
 The codebook is the single source of variable names, Danish wordings, answer codes (in
 questionnaire order) and who was asked. Derived variables are documented in
 ``data/codebook/derived.yaml``; their rules are implemented in :mod:`lpj_report.derive`.

@@ -1,5 +1,7 @@
 """Respondent data checked and typed column by column, one batch of rows at a time.
 
+Layer: load (may import base, and its own layer).
+
 Readers (:mod:`lpj_report.load`) hand over each batch as encoded columns:
 
 * :class:`Coded` — ``index[i]`` points into ``cells``, the distinct parsed cells of the batch
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lpj_report.cell_codes import parse_cell
 from lpj_report.codebook import Codebook, Variable
 
 ID_COLUMN = "respondent"
@@ -134,8 +137,6 @@ def check_column(rule: Rule, column: Column) -> Checked:
     if rule.var.kind == "number":
         return _check_number(rule, column)
     if isinstance(column, Numeric):
-        from lpj_report.load import parse_cell
-
         column = coded_from_numbers(column.values, parse_cell)
     cells = column.cells
     small = np.int8 if len(rule.positions) < 127 else np.int16

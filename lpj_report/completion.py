@@ -1,5 +1,7 @@
 """``lpj completion bash|zsh``: a shell completion script, made from the command's own parser.
 
+Layer: cli.
+
 The script completes the commands, each command's options, and the values the project knows:
 survey years (``data/waves``), municipality keys (the codebook's ``kommune``), formats and the
 edit-rule severities; file names elsewhere. It is static text: every word in it is checked to
@@ -40,9 +42,9 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
 
 def known_values() -> dict[str, list[str]]:
     """Values offered after an option: ``--wave``, ``--kommune``, ``--formats``."""
-    from lpj_report.build import FORMATS
     from lpj_report.codebook import default_codebook
     from lpj_report.paths import WAVES_DIR
+    from lpj_report.publish import FORMATS
 
     years = sorted(p.name for p in WAVES_DIR.iterdir() if (p / "wave.yaml").is_file())
     formats = [",".join(c) for k in range(1, len(FORMATS) + 1)

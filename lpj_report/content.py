@@ -1,9 +1,11 @@
-"""The report's view model: every figure as ready-made strings, orders and charts.
+"""The report's view model: every figure as ready-made strings and orders.
+
+Layer: format (may import base … generate, and its own layer).
 
 This is the layer between the numbers (the tidy figure table) and the templates. It makes no new
 statistics: it formats (through :mod:`lpj_report.format`), orders (rankings, "flest",
-"færrest" are the first / last of an order computed here from the values) and draws charts.
-Templates only pick from what is here.
+"færrest" are the first / last of an order computed here from the values); its charts are drawn
+from it by :mod:`lpj_report.figure_charts`. Templates only pick from what is here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from lpj_report import charts
 from lpj_report import format as fmt
 from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure, category_keys, group_keys
@@ -231,72 +232,12 @@ def build_views(figures: list[Figure], table: pd.DataFrame, codebook: Codebook) 
 
 # ------------------------------------------------------------------ charts and tables
 
-def _matrix(view: FigureView, groups: list[str], cats: list[str]) -> list[list[float]]:
-    return [[view.cell[g][c].value or 0.0 for c in cats] for g in groups]
-
-
 def _shown_groups(view: FigureView, withheld: bool = False) -> list[str]:
     """Groups with numbers to show; ``withheld``: also those whose numbers are suppressed
     (tables list them with the mark; charts leave them out)."""
     return [g for g, _ in view.groups[1:]
             if any(v.value is not None or (withheld and v.text == SUPPRESSED)
                    for v in view.cell[g].values())]
-
-
-def chart_svg(view: FigureView, fig: Figure, options: dict[str, Any] | None = None) -> str | None:
-    """The figure's chart (by its declared type) as SVG text; None for tables only.
-
-    ``options`` (from the chapter's figure block) may choose what the chart shows:
-    ``categories`` — the category keys to draw, in order (combined keys allowed; default: the
-    plain categories); ``category`` — the one category of a chart with one value per group
-    (``bar``, and ``ranked`` with a breakdown); ``sort`` — bars highest first; ``labels`` —
-    shorter display labels for category keys.
-    """
-    options = options or {}
-    labels = {**dict(view.categories), **(options.get("labels") or {})}
-    plain = [c for c, _ in view.categories if c not in fig.combine]
-    chosen = list(options.get("categories") or plain)
-    unknown = [c for c in chosen if c not in dict(view.categories)]
-    if unknown:
-        raise ValueError(f"{view.id}: no categories {unknown} to chart")
-    kind = view.chart
-    if kind == "pie" and _shown_groups(view):
-        kind = "pies"
-    if kind == "pie":
-        vals = [view.alle[c].value or 0.0 for c in chosen]
-        return charts.pie([labels[c] for c in chosen], vals, decimals=view.decimals)
-    if kind == "pies":
-        groups = _shown_groups(view)
-        return charts.pies([dict(view.groups)[g] for g in groups], [labels[c] for c in chosen],
-                           _matrix(view, groups, chosen), decimals=view.decimals)
-    if kind == "stacked":
-        groups = [ALL, *_shown_groups(view)]
-        return charts.stacked([dict(view.groups)[g] for g in groups], [labels[c] for c in chosen],
-                              _matrix(view, groups, chosen), decimals=view.decimals)
-    if kind == "grouped":
-        groups = _shown_groups(view) or [ALL]
-        return charts.grouped([dict(view.groups)[g] for g in groups], [labels[c] for c in chosen],
-                              _matrix(view, groups, chosen), decimals=view.decimals, unit=view.unit)
-    groups = _shown_groups(view)
-    if kind == "ranked":
-        if groups and options.get("category"):
-            vals = view.groups_by(options["category"])
-            return charts.ranked([v.group_label for v in vals], [v.value for v in vals],
-                                 top=len(vals), decimals=view.decimals, unit=view.unit)
-        vals = view.ranked_categories[ALL]
-        return charts.ranked([v.label for v in vals], [v.value for v in vals], top=len(vals),
-                             decimals=view.decimals, unit=view.unit)
-    if kind == "bar":
-        key = options.get("category") or highlight(view, fig)
-        sort = bool(options.get("sort"))
-        if groups:
-            return charts.bar([dict(view.groups)[g] for g in groups],
-                              [view.cell[g][key].value or 0.0 for g in groups],
-                              decimals=view.decimals, unit=view.unit, sort=sort)
-        vals = [view.alle[c] for c in chosen if view.alle[c].value is not None]
-        return charts.bar([v.label for v in vals], [v.value for v in vals],
-                          decimals=view.decimals, unit=view.unit, sort=sort)
-    return None
 
 
 def highlight(view: FigureView, fig: Figure) -> str:

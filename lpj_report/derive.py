@@ -1,5 +1,7 @@
 """Derived variables: one function per variable documented in ``data/codebook/derived.yaml``.
 
+Layer: derive (may import base and load, and its own layer).
+
 Every function takes the typed respondent table (single-choice answers as codebook keys, numbers
 as floats) plus the wave metadata and returns one column. A missing input gives a missing
 derived value unless the rule in the codebook says otherwise.

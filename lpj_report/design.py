@@ -1,6 +1,8 @@
 """The sampling design in the method appendix: margins of error, and what a design effect would
 change.
 
+Layer: format (may import base … generate, and its own layer).
+
 Every test of the report assumes simple random sampling of respondents (unless the data carry a
 cluster id, :mod:`lpj_report.findings`). The survey drew municipalities, then workplaces, then
 people, so answers from one workplace may be more alike than a simple random sample's; the

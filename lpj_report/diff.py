@@ -1,5 +1,7 @@
 """``lpj diff OLD NEW``: every figure of two waves (or two builds) side by side.
 
+Layer: cli (may import every layer; only lpj_report.cli imports it).
+
 Each number is matched by its stable id — ``figure``, ``group``, ``category`` (and ``kommune`` in
 an edition's figures.json) — and gets both values, both bases, the change (in procentpoint for
 shares) and a test of the change:
@@ -30,7 +32,9 @@ municipality (:func:`check_comparable`; anything else is refused). How the compa
 :mod:`lpj_report.diff_view`.
 
 :func:`year_over_year` is the entry point for the annual overview: previous value and
-significance per (figure, group, category).
+significance per (figure, group, category). The matching and the tests live in
+:mod:`lpj_report.comparison` (the statistics in :mod:`lpj_report.stats`); this module reads the two
+sides and prints, writes diff.html and diff.csv.
 """
 
 from __future__ import annotations
@@ -43,17 +47,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from lpj_report import stats
 from lpj_report.cli_errors import InputError
+from lpj_report.comparison import mean_spread
+from lpj_report.diff_view import STATUS_ORDER  # noqa: F401 (re-exported)
 from lpj_report.paths import REPORT_DIR
 from lpj_report.readers import read_figures_json
 
 KEY = ["figure", "group", "category"]
-#: Every compared number gets exactly one status ("not_significant": tested, and the change
-#: is not sure — never "unchanged").
-STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "not_significant": 3, "not_tested": 4,
-                "suppressed": 5, "no_data": 6}
 #: Why a number present on both sides was not tested (column ``reason``).
 REASONS = ("count", "no_spread", "declaration")
 
@@ -93,27 +95,12 @@ class Side:
 # ---------------------------------------------------------------------------- inputs
 
 
-def mean_spread(data: pd.DataFrame, fig, codebook, populations) -> dict[str, tuple]:
-    """Per group of a mean figure: (mean, standard deviation, n) from the respondents."""
-    from lpj_report.figures import ALL, _mask, group_keys
-
-    scope = _mask(data, populations[fig.population]) & _mask(data, fig.filter)
-    values = data[fig.variable].to_numpy(dtype=float, na_value=np.nan)
-    out = {}
-    for g in group_keys(fig, codebook):
-        members = scope if g == ALL else scope & (data[fig.breakdown] == g).to_numpy(bool)
-        v = values[members & ~np.isnan(values)]
-        out[g] = (float(v.mean()) if len(v) else float("nan"),
-                  float(v.std(ddof=1)) if len(v) > 1 else float("nan"), int(len(v)))
-    return out
-
-
 def side_from_wave(year: str | int, project, min_base: int) -> Side:
     """A wave's figures from its respondent data, suppressed as a table of its own."""
     from lpj_report import suppression
-    from lpj_report.cli import build_meta
     from lpj_report.output import figure_meta
     from lpj_report.pipeline import Build
+    from lpj_report.provenance import build_meta
 
     build = Build.load(project, year)
     result = suppression.protect(build.data, project.codebook, project.figures,
@@ -273,37 +260,6 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------- comparison
 
 
-def two_proportions(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float]:
-    """Pooled two-proportion z-test: (z, two-sided p). No difference possible → (0, 1)."""
-    if n1 <= 0 or n2 <= 0:
-        return float("nan"), float("nan")
-    pooled = (x1 + x2) / (n1 + n2)
-    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
-    diff = x2 / n2 - x1 / n1
-    if var <= 0:
-        return 0.0, 1.0
-    z = diff / np.sqrt(var)
-    return float(z), float(2 * stats.norm.sf(abs(z)))
-
-
-def welch(m1, s1, n1, m2, s2, n2) -> tuple[float, float]:
-    if min(n1, n2) < 2 or not np.isfinite(s1) or not np.isfinite(s2):
-        return float("nan"), float("nan")
-    if s1 == 0 and s2 == 0:
-        return (0.0, 1.0) if m1 == m2 else (float("inf"), 0.0)
-    res = stats.ttest_ind_from_stats(m2, s2, n2, m1, s1, n1, equal_var=False)
-    return float(res.statistic), float(res.pvalue)
-
-
-def bh(pvalues: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (statsmodels)."""
-    from statsmodels.stats.multitest import multipletests
-
-    if len(pvalues) == 0:
-        return pvalues
-    return multipletests(pvalues, method="fdr_bh")[1]
-
-
 def _key_columns(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     return KEY + (["kommune"] if "kommune" in a.columns and "kommune" in b.columns else [])
 
@@ -362,7 +318,7 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
     tested = table["status"] == "tested"
     table["q"] = np.nan
     if tested.any():
-        q = bh(table.loc[tested, "p"].to_numpy(float))
+        q = stats.bh(table.loc[tested, "p"].to_numpy(float))
         table.loc[tested, "q"] = q
         table.loc[tested, "status"] = np.where(q < alpha, "changed", "not_significant")
     table["significant"] = table["status"] == "changed"
@@ -380,15 +336,21 @@ def _num(value) -> float | None:
 
 
 def _test(r: dict, unit: str, old_spread: dict, new_spread: dict):
+    """(statistic, p) of the change new − old (lpj_report.stats): the pooled z-test of two
+    shares (never Fisher's exact test, as the report's year-over-year columns) or Welch's t-test
+    of two means; (None, None) untested."""
     if unit == "pct":
-        return two_proportions(float(r["numerator_old"]), float(r["base_old"]),
-                               float(r["numerator_new"]), float(r["base_new"]))
+        test = stats.two_proportions(float(r["numerator_new"]), float(r["base_new"]),
+                                     float(r["numerator_old"]), float(r["base_old"]),
+                                     exact_small=False)
+        return test.statistic, test.p
     if unit == "years":
         key = (r["figure"], r["group"]) + ((str(r["kommune"]),) if "kommune" in r else ())
         so = old_spread.get(key) or old_spread.get(key[:2])
         sn = new_spread.get(key) or new_spread.get(key[:2])
         if so and sn:
-            return welch(*so, *sn)
+            test = stats.welch(*sn, *so)
+            return test.statistic, test.p
     return None, None
 
 

@@ -1,5 +1,7 @@
 """How ``lpj diff`` shows a comparison: rows a reviewer reads in a minute.
 
+Layer: cli.
+
 From the comparison table of :func:`lpj_report.diff.compare`:
 
 * **one row per answer that says something**: in a question whose two answers (or an answer
@@ -24,17 +26,24 @@ import csv
 import io
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pandas as pd
 
 from lpj_report import format as fmt
-from lpj_report.diff import STATUS_ORDER, Side
 from lpj_report.figures import ALL, category_keys, group_keys
 from lpj_report.paths import TEMPLATES_DIR
 from lpj_report.places import CHAPTERS_DIR, EDITIONS_DIR, Chapter, Place, chapters, report_places
 from lpj_report.readers import read_yaml
+
+if TYPE_CHECKING:   # annotations only: lpj_report.diff imports this module
+    from lpj_report.diff import Side
+
+#: Every compared number gets exactly one status ("not_significant": tested, and the change
+#: is not sure — never "unchanged").
+STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "not_significant": 3, "not_tested": 4,
+                "suppressed": 5, "no_data": 6}
 
 WORDING_FILE = TEMPLATES_DIR / "diff.yaml"
 #: Most bars in the chart of the largest significant changes.

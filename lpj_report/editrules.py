@@ -1,5 +1,7 @@
 """Edit rules: what a respondent's answers must satisfy together (``data/codebook/rules.yaml``).
 
+Layer: load (may import base, and its own layer).
+
 Rules are declared as data, like R's ``validate`` rules, and each says why it follows from the
 questionnaire's wording. Three kinds:
 
@@ -416,30 +418,3 @@ def chain_bounds(rule: Rule, var: str, values: dict[str, np.ndarray], n: int,
                 filled |= use
             k += direction
     return lo, hi
-
-
-def read_checked(path: str | Path, codebook: Codebook, override: str | None = None,
-                 stream=None) -> tuple[pd.DataFrame, list[Violation]]:
-    """Read a responses file, check it against the codebook schema and the edit rules, and
-    return the typed table with the (warning) violations. Raises :class:`DataError` on a
-    schema problem or an edit rule of severity ``error``; nothing is written.
-
-    The rules are checked on the typed table (single-choice answers as keys), so the fast
-    reader of :mod:`lpj_report.validate` serves; only the rows with a violation are turned
-    into the row numbers the user sees."""
-    from lpj_report.load import UseCellReader, open_source
-    from lpj_report.validate import check_source
-
-    try:
-        source = open_source(path, codebook)
-        typed = check_source(source, codebook)
-    except UseCellReader:
-        source = open_source(path, codebook, cell_by_cell=True)
-        typed = check_source(source, codebook)
-    found = check(typed, codebook, load_rules(codebook), codes=False)
-    if found:
-        shown = source.row_numbers([int(v.row) for v in found])
-        found = [Violation(v.rule, row, v.respondent, v.values)
-                 for v, row in zip(found, shown, strict=True)]
-    report(found, source.name, source.kind, override, stream)
-    return typed, found

@@ -1,5 +1,7 @@
 """The figure table computed with integer codes and ``np.bincount``, one pass per figure.
 
+Layer: figures (may import base … derive, and its own layer).
+
 :func:`lpj_report.figures.compute_figures` calls :func:`figure_table`. It gives exactly the
 rows of :func:`lpj_report.figures.compute_figure` (the statistics are defined there) — same
 counts, same sums in the same order, same intervals — but counts every group of a figure in
@@ -17,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from lpj_report.codebook import Codebook
-from lpj_report.figures import ALL, COLUMNS, UNITS, Figure, category_keys, interval
+from lpj_report.figure_registry import ALL, COLUMNS, UNITS, Figure, category_keys, interval
 
-#: The confidence level of the intervals (that of lpj_report.figures.interval).
+#: The confidence level of the intervals (that of lpj_report.figure_registry.interval).
 CONFIDENCE = 0.95
 
 
@@ -35,7 +37,7 @@ def _quantile(confidence: float, df: int | None = None) -> float:
 
 
 def _wilson(successes: int, n: int) -> tuple[float, float]:
-    """The Wilson score interval exactly as :func:`lpj_report.figures.interval` computes it
+    """The Wilson score interval exactly as :func:`lpj_report.figure_registry.interval` computes it
     for shares (same expression, same order of operations)."""
     z = _quantile(CONFIDENCE)
     p = successes / n
@@ -45,7 +47,7 @@ def _wilson(successes: int, n: int) -> tuple[float, float]:
 
 
 def _t_interval(total: float, n: int, sd: float | None) -> tuple[float | None, float | None]:
-    """The t interval of a mean exactly as :func:`lpj_report.figures.interval` computes it."""
+    """The t interval of a mean exactly as :func:`lpj_report.figure_registry.interval` computes it."""
     if n < 2 or sd is None or not np.isfinite(sd):
         return None, None
     mean = total / n

@@ -2,6 +2,8 @@
 needs (estimates with confidence intervals, p, the corrected p, the verdict), made by
 :mod:`lpj_report.format`. Rankings carry the figure's printed values (:class:`content.Value`),
 so a sentence names tied groups together and never a group without data.
+
+Layer: format (may import base … generate, and its own layer).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The only place where numbers become strings (Danish, ``da_DK``).
 
+Layer: base (imports no other layer).
+
 One rounding rule for the whole project: **round half up on the decimal value**. The value is
 read through its shortest decimal representation (``Decimal(str(value))``), so 0.15 is the decimal
 0.15 (not the binary 0.1499999…) and rounds to 0.2; 2.5 rounds to 3; -2.5 rounds to -3 (half *away

@@ -1,5 +1,7 @@
 """Limits on what lpj reads, so that no file can make it run out of memory or time.
 
+Layer: base (imports no other layer).
+
 Each limit has a default and an environment variable that overrides it (a whole number):
 
 ================================  =======================  ==========================================

@@ -1,6 +1,8 @@
 """Sentence lineage: which rendered sentences state a finding, and which state a comparison
 without one.
 
+Layer: base (imports no other layer).
+
 Every sentence of the report that compares, ranks, quantifies a relation or concludes must come
 from a ``{% finding %}`` block (:mod:`lpj_report.chapters`) and so carry the finding's id
 (``data-finding`` in the HTML). :func:`unsupported` reads a rendered HTML file and returns the

@@ -1,5 +1,7 @@
 """Read respondent data files: into batches of encoded columns, or into one raw table of codes.
 
+Layer: load (may import base, and its own layer).
+
 Supported files (chosen by suffix): ``.csv`` (UTF-8 with commas, or the Danish Excel export:
 semicolons, Windows-1252, decimal comma — detected automatically), ``.xlsx`` (first sheet),
 ``.sav`` (SPSS; codes are read, user-missing codes become blank) and ``.parquet``.
@@ -21,153 +23,38 @@ and are re-exported here.
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from lpj_report.cell_codes import GROUPED, parse_cell, parse_code  # noqa: F401 (re-exported)
 from lpj_report.cli_errors import DataError, Problem
 from lpj_report.codebook import Codebook
 from lpj_report.columns import Coded, Column, Numeric, coded_from_objects
 from lpj_report.limits import limit, size_text
+from lpj_report.sources import (  # noqa: F401 (re-exported)
+    BATCH_ROWS,
+    Source,
+    UseCellReader,
+    header_names,
+    header_problems,
+    normalised_names,
+    source_from_raw,
+    unnamed_problem,
+)
 from lpj_report.write import raw_codes, write_responses
 
 __all__ = ["SUFFIXES", "DataError", "Source", "open_source", "parse_cell", "parse_code",
            "raw_codes", "read_responses", "typed_table", "write_responses"]
 
 SUFFIXES = (".csv", ".xlsx", ".sav", ".parquet")
-_INT = re.compile(r"[+-]?[0-9]+")
-_DECIMAL_POINT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?([0-9]+,[0-9]*|[0-9]*,[0-9]+)([eE][+-]?[0-9]+)?")
-#: A whole number written with thousands separators (``1.000``, ``12,345``): ambiguous as a code.
-GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}([.,][0-9]{3})+")
 _HINTS = {
     ".xls": "save it as an Excel workbook (.xlsx) or as CSV",
     ".zsav": "save it as an uncompressed SPSS .sav file",
     ".txt": "rename it to .csv if it is comma- or semicolon-separated text",
     ".tsv": "rename it to .csv (tab-separated text is understood)",
 }
-BATCH_ROWS = 65_536
-
-
-def parse_cell(value: object) -> int | float | str | None:
-    """One cell as a code: ``None`` (blank), ``int``, ``float`` or the stripped text.
-
-    Text is a number only when it is written as one: digits with an optional sign, decimal
-    point or decimal comma and exponent (``3``, ``34,5``, ``1e3``). Anything else — ``3_5``,
-    ``١``, ``inf``, ``1.234,5`` — stays text and is reported where a number is expected.
-    """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        if math.isnan(value):
-            return None
-        return int(value) if value.is_integer() else value
-    return _parse_text(str(value))
-
-
-def parse_code(value: object) -> int | float | str | None:
-    """Like :func:`parse_cell`, for columns that hold codes: a whole number written with
-    thousands separators (``1.000``) stays text, since it cannot be told from a decimal."""
-    if isinstance(value, str) and GROUPED.fullmatch(value.strip()):
-        return value.strip()
-    return parse_cell(value)
-
-
-@lru_cache(maxsize=4096)
-def _parse_text(value: str) -> int | float | str | None:
-    """Text from a file → blank, number (decimal point or comma) or the stripped text."""
-    text = value.strip()
-    if not text:
-        return None
-    if _INT.fullmatch(text):
-        return int(text)
-    if _DECIMAL_POINT.fullmatch(text):
-        number_text = text
-    elif _DECIMAL_COMMA.fullmatch(text):
-        number_text = text.replace(",", ".")
-    else:
-        return text
-    try:
-        number = float(number_text)
-    except (ValueError, OverflowError):
-        return text
-    if not math.isfinite(number):
-        return text
-    return int(number) if number.is_integer() else number
-
-
-# ---------------------------------------------------------------------------- sources
-
-
-@dataclass
-class Source:
-    """A responses file opened for reading, batch by batch.
-
-    ``batches`` yields ``(columns by name, number of rows)``; after it is exhausted,
-    ``problems`` holds what reading found (unnamed columns with values, formulas without a
-    value) and ``row_numbers(positions)`` turns row positions (0-based, over all batches) into
-    the numbers the user sees.
-    """
-
-    name: str
-    names: list[str]
-    kind: str
-    batches: Iterator[tuple[dict[str, Column], int]]
-    row_numbers: Callable[[list[int]], list[int]]
-    problems: list[Problem] = field(default_factory=list)
-
-
-class UseCellReader(Exception):  # noqa: N818 — a signal, not an error
-    """The fast reader met something only the cell-by-cell reader reports exactly."""
-
-
-def header_names(name: str, header: list) -> tuple[list[str], list[int]]:
-    """Column names (stripped, lower-cased) and the positions without a name.
-
-    Raises :class:`DataError` for duplicate names and for a header without any name.
-    """
-    names = normalised_names(header)
-    problems = header_problems(name, names)
-    if problems:
-        raise DataError(problems)
-    return names, [p for p, col in enumerate(names) if not col]
-
-
-def normalised_names(header: list) -> list[str]:
-    return [str(h).strip().lower() if h is not None else "" for h in header]
-
-
-def header_problems(name: str, names: list[str]) -> list[Problem]:
-    """Duplicate column names, or no name at all."""
-    problems = []
-    seen: dict[str, list[int]] = {}
-    for pos, col in enumerate(names):
-        if col:
-            seen.setdefault(col, []).append(pos + 1)
-    for col, positions in seen.items():
-        if len(positions) > 1:
-            where = ", ".join(str(p) for p in positions)
-            problems.append(Problem(name, f"column name {col!r} appears {len(positions)} times "
-                                          f"(columns {where}); expected each column once"))
-    if not seen:
-        problems.append(Problem(name, "no column names found; expected a header row"))
-    return problems
-
-
-def unnamed_problem(name: str, pos: int) -> Problem:
-    return Problem(name, f"column {pos + 1} has values but no name in the header; expected a "
-                         "codebook column name")
 
 
 def code_columns(codebook: Codebook | None) -> set[str]:
@@ -229,20 +116,6 @@ def open_source(path: str | Path, codebook: Codebook | None = None, *,
     if suffix == ".sav":
         return _open_sav(path, codes)
     return _open_parquet(path, codes)
-
-
-def source_from_raw(raw: pd.DataFrame, name: str, kind: str,
-                    codes: set[str] = frozenset()) -> Source:
-    """A raw table (object cells, user row numbers as index) as a one-batch source."""
-    batch = {col: coded_from_objects(raw[col].tolist(),
-                                     parse_code if col in codes else None)
-             for col in raw.columns}
-    index = raw.index
-
-    def rows(positions: list[int]) -> list[int]:
-        return [index[p] for p in positions]
-
-    return Source(name, list(raw.columns), kind, iter([(batch, len(raw))]), rows)
 
 
 def _positions_plus_one(positions: list[int]) -> list[int]:

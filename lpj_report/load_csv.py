@@ -1,10 +1,12 @@
 """CSV responses files: Arrow's streaming CSV reader, and the cell-by-cell reader it hands to.
 
+Layer: load (may import base, and its own layer).
+
 The fast reader (:func:`open_csv`) first scans the bytes once in blocks — gzip or zip
 disguised as CSV, UTF-16 by its BOM, else UTF-8, else Windows-1252, control characters — and
 reads the header with Python's ``csv`` module; then Arrow parses the rows in blocks, every
 column dictionary-encoded, so that each distinct cell text is parsed once
-(:func:`lpj_report.load.parse_cell`) whatever the number of rows. Line numbers are only worked
+(:func:`lpj_report.cell_codes.parse_cell`) whatever the number of rows. Line numbers are only worked
 out when a problem needs naming (:func:`line_numbers`: a second pass with ``csv``, no cells
 kept). A file with a ragged line, a duplicate column name or anything Arrow cannot parse is
 read by :func:`open_cell_by_cell` — the reference reader — which names those exactly.
@@ -21,16 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
+from lpj_report.cell_codes import parse_cell, parse_code
 from lpj_report.cli_errors import DataError, Problem
 from lpj_report.columns import Coded, Column, Numeric, _compact
-from lpj_report.load import (
+from lpj_report.sources import (
     Source,
     UseCellReader,
     header_names,
     header_problems,
     normalised_names,
-    parse_cell,
-    parse_code,
+    source_from_raw,
     unnamed_problem,
 )
 
@@ -368,8 +370,6 @@ def line_numbers(path: Path, encoding: str, delimiter: str, positions: list[int]
 
 def open_cell_by_cell(path: Path, codes: set[str]) -> Source:
     """The reference reader: Python's ``csv`` module, every cell parsed on its own."""
-    from lpj_report.load import source_from_raw
-
     raw = _read_csv_raw(path, codes)
     return source_from_raw(raw, path.name, "line")
 

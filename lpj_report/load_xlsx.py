@@ -1,5 +1,7 @@
 """Excel workbooks (.xlsx): the first worksheet, read-only and row by row.
 
+Layer: load (may import base, and its own layer).
+
 Before any cell is read the workbook's size is checked: the unpacked worksheet against
 ``LPJ_MAX_DATA_MB`` and its used range (the ``dimension`` Excel stores, and every cell met
 while reading) against ``LPJ_MAX_XLSX_COLUMNS`` × ``LPJ_MAX_XLSX_ROWS`` — one formatted empty
@@ -14,17 +16,11 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from lpj_report.cell_codes import parse_cell, parse_code
 from lpj_report.cli_errors import DataError, Problem
 from lpj_report.columns import coded_from_objects
 from lpj_report.limits import limit, size_text
-from lpj_report.load import (
-    BATCH_ROWS,
-    Source,
-    header_names,
-    parse_cell,
-    parse_code,
-    unnamed_problem,
-)
+from lpj_report.sources import BATCH_ROWS, Source, header_names, unnamed_problem
 
 
 class FormulaWithoutValue(str):

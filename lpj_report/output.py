@@ -1,4 +1,7 @@
-"""Writing build artefacts: atomically, deterministically, never outside the chosen folder."""
+"""Writing build artefacts: atomically, deterministically, never outside the chosen folder.
+
+Layer: render (may import base … charts, and its own layer).
+"""
 
 from __future__ import annotations
 

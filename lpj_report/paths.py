@@ -1,4 +1,7 @@
-"""Where the project's data, templates and build output live."""
+"""Where the project's data, templates and build output live.
+
+Layer: base (imports no other layer).
+"""
 
 from pathlib import Path
 

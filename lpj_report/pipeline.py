@@ -1,4 +1,7 @@
-"""Everything one build needs, loaded once: codebook, registry, targets, data and figures."""
+"""Everything one build needs, loaded once: codebook, registry, targets, data and figures.
+
+Layer: findings (may import base … figures, and its own layer).
+"""
 
 from __future__ import annotations
 

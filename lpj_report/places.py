@@ -1,6 +1,8 @@
 """Where each figure of the registry appears in a report: its number (``Figur 3``, ``Tabel 2``)
 and its chapter, read from the chapter sources without building the report.
 
+Layer: format.
+
 The report numbers its figures and tables in reading order (:mod:`lpj_report.render`): every
 ``{figure}`` block is the next figure; every ``{table}``, ``{figure_index}``, ``{claims_table}``
 and ``{findings_table}`` block the next table. A block names its registry figure with

@@ -1,5 +1,8 @@
 """Presenting the plausibility checks: ``plausibility.md`` of a wave and the section of
-``lpj verify`` (the statistics are defined in :mod:`lpj_report.plausibility`)."""
+``lpj verify`` (the statistics are defined in :mod:`lpj_report.plausibility`).
+
+Layer: render (may import base … charts, and its own layer).
+"""
 
 from __future__ import annotations
 

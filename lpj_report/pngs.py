@@ -1,10 +1,13 @@
 """PNG copies of SVG charts, all in one process: ``python -m lpj_report.pngs --dpi 200 A.svg …``.
 
+Layer: charts (may import base … format, and its own layer).
+
 Writes ``A.png`` beside every ``A.svg`` with librsvg and cairo (Debian ``librsvg2-2``, which
 ``rsvg-convert`` brings) called through ctypes: one process for every chart instead of one
 ``rsvg-convert`` each. The caller sets ``FONTCONFIG_FILE`` so that only the shipped font is
-known (:func:`lpj_report.render.svg_to_png` does the same for rsvg-convert). Imports nothing
-but the standard library, so that it starts at once.
+known (:func:`svg_to_png` does the same for one chart with rsvg-convert). Imports nothing but
+the standard library, :mod:`lpj_report.paths` and :mod:`lpj_report.chart_names`, so that it
+starts at once.
 
 Exit status 0: every PNG written; 3: librsvg or cairo cannot be loaded here (the caller draws
 the PNGs another way); 1: a file could not be converted (named on stderr).
@@ -14,8 +17,16 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
+
+from lpj_report.chart_names import PNG_DPI
+from lpj_report.paths import ROOT
+
+FONT_DIR = ROOT / "assets" / "fonts"
 
 NO_LIBRARY = 3
 _FORMAT_ARGB32 = 0
@@ -115,6 +126,32 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
             return 1
     return 0
+
+
+def fontconfig(folder: Path) -> Path:
+    """A fontconfig file that knows only the shipped fonts (rsvg-convert draws with them)."""
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f"<dir>{FONT_DIR}</dir>\n<cachedir>{folder / 'fc-cache'}</cachedir>\n</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return conf
+
+
+def svg_to_png(svg: str, png_path: Path, work: Path, dpi: int = PNG_DPI) -> None:
+    """PNG twin of a chart with ``rsvg-convert`` (Debian ``librsvg2-bin``) and the shipped font."""
+    tool = shutil.which("rsvg-convert")
+    if tool is None:
+        raise RuntimeError("rsvg-convert not found: apt-get install librsvg2-bin")
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig(work))}
+    subprocess.run(
+        [tool, "--dpi-x", str(dpi), "--dpi-y", str(dpi), "--format", "png", "-o", str(png_path)],
+        input=svg.encode("utf-8"),
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """``lpj preview``: the HTML of one wave or edition on localhost, rebuilt when a source is saved.
 
+Layer: cli.
+
     lpj preview --wave 2002              the annual report at http://127.0.0.1:8000/
     lpj preview --kommune hasle          one municipality's edition
     lpj preview --port 8001 --chapters D the chapter sources of folder D instead
@@ -60,7 +62,7 @@ POLL_MS = 500
 # Charts are kept by their arguments, so a stale one cannot be shown; these caches of files are
 # not, and are emptied when their files may have changed.
 _TEXT_CACHES = (("lpj_report.report_context", "words"),
-                ("lpj_report.report_context", "_environment"), ("lpj_report.editions", "_words"),
+                ("lpj_report.report_context", "_environment"), ("lpj_report.edition_context", "_words"),
                 ("lpj_report.render", "_labels"), ("lpj_report.render", "_notices"))
 _DATA_CACHES = (("lpj_report.codebook", "default_codebook"),
                 ("lpj_report.figures", "default_figures"),
@@ -91,8 +93,9 @@ class ReportSource:
     def load(self) -> None:
         """Project, data, figures and findings, and what the chapters see of them."""
         from lpj_report import render
-        from lpj_report.build import default_date, protect
+        from lpj_report.build import protect
         from lpj_report.pipeline import Build, Project
+        from lpj_report.provenance import default_date
         from lpj_report.report_context import chapter_environment, text_variables
 
         self.build = None
@@ -140,7 +143,6 @@ class EditionSource:
 
     def load(self) -> None:
         from lpj_report import render
-        from lpj_report.build import default_date
         from lpj_report.editions import (
             EditionError,
             edition_rows,
@@ -149,6 +151,7 @@ class EditionSource:
             resolve_kommune,
         )
         from lpj_report.pipeline import Build, Project
+        from lpj_report.provenance import default_date
         from lpj_report.report_context import chapter_environment
 
         self.cube = None

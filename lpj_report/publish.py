@@ -1,5 +1,7 @@
 """Writing one report's files into a folder: HTML, charts, workbook, PDF and DOCX.
 
+Layer: render (may import base … charts, and its own layer).
+
 Used by ``lpj build`` (the annual report) and by the municipality editions, so that every report
 gets the same files:
 
@@ -30,6 +32,8 @@ from pathlib import Path
 from lpj_report import chart_files, render
 
 WORKBOOK = "tabeller.xlsx"
+#: The formats :func:`publish` makes besides the chart files and the caller's files.
+FORMATS = ("html", "pdf", "docx")
 
 
 class PdfWorker:

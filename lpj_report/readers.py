@@ -1,5 +1,7 @@
 """Strict readers for the files lpj reads besides respondent data: YAML and figures.json.
 
+Layer: base (imports no other layer).
+
 Every problem becomes one :class:`InputError` naming the file, the line or key, the value and
 what was expected — never a traceback:
 

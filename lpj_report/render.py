@@ -1,5 +1,7 @@
 """Rendering: a report context (strings only) → one HTML file → PDF (WeasyPrint) and DOCX (pandoc).
 
+Layer: render (may import base … charts, and its own layer).
+
 The context shape is documented in ``docs/report-context.md``. Every printed value in it is already
 a string made by :mod:`lpj_report.format`; :func:`prepare` rejects numbers so that no template ever
 formats or computes. Jinja runs strict (autoescape, ``StrictUndefined``); its filters are the
@@ -29,7 +31,8 @@ import jinja2
 from markupsafe import Markup, escape
 
 from lpj_report import format as fmt
-from lpj_report.chart_files import CHART_DIR, PNG_DPI, chart_file  # noqa: F401 (re-exported)
+from lpj_report.chart_names import CHART_DIR, PNG_DPI, chart_file  # noqa: F401 (re-exported)
+from lpj_report.cli_errors import InputError
 from lpj_report.paths import ROOT, TEMPLATES_DIR
 from lpj_report.readers import read_yaml
 
@@ -63,7 +66,7 @@ _FONT_FACES = (
 )
 
 
-class ContextError(ValueError):
+class ContextError(InputError):
     """The report context does not have the documented shape."""
 
 

@@ -1,5 +1,7 @@
 """Assemble the report context (docs/report-context.md) from a build.
 
+Layer: render (may import base … charts, and its own layer).
+
 The Danish text lives in ``templates/chapters/*.md`` (:mod:`lpj_report.chapters`: Markdown with
 strict Jinja placeholders). The sources see
 
@@ -22,12 +24,10 @@ strict Jinja placeholders). The sources see
 
 from __future__ import annotations
 
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from lpj_report import __version__
 from lpj_report import format as fmt
 from lpj_report.chapters import ChapterError, parse, read_source, render_source, text_environment
 from lpj_report.content import (
@@ -35,11 +35,12 @@ from lpj_report.content import (
     FigureView,
     alt_text,
     build_views,
-    chart_svg,
     table_of,
 )
+from lpj_report.figure_charts import chart_svg
 from lpj_report.finding_views import FindingView, finding_views, possible_verdicts
-from lpj_report.paths import ROOT, TEMPLATES_DIR
+from lpj_report.paths import TEMPLATES_DIR
+from lpj_report.provenance import git_version
 from lpj_report.readers import read_yaml
 from lpj_report.trend import attach, previous_table, significant_changes
 
@@ -397,15 +398,6 @@ def claims_for(build) -> list:
             if claims:
                 return list(claims)
     return []
-
-
-def git_version() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"lpj-report {__version__}"
-    return f"lpj-report {__version__} (git {rev})"
 
 
 def build_context(build, *, created: str, build_date: str, code_version: str | None = None,

@@ -1,5 +1,7 @@
 """The statistics of a comparison, in one place: intervals, tests and multiplicity control.
 
+Layer: base (imports no other layer).
+
 Every function takes plain numbers or arrays and returns plain numbers; nothing here knows the
 codebook, the figures or the text. The findings (:mod:`lpj_report.findings`), the municipality
 editions, the year-over-year columns and ``lpj diff`` all call these.

@@ -1,5 +1,7 @@
 """Published targets: the numbers, rankings and claims of one survey year.
 
+Layer: figures (may import base … derive, and its own layer).
+
 Read from ``data/published/<year>/*.yaml`` (file name order). A number target reproduces when
 the computed value, rounded half up to the printed precision, equals the printed value; a verbal
 amount (``bounds``) when the computed value lies within the bounds (inclusive).

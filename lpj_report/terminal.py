@@ -1,6 +1,8 @@
 """What the ``lpj`` command shows in the terminal: one language (English), paths as the user
 would type them, progress that suits where stderr goes, and "did you mean" suggestions.
 
+Layer: base.
+
 The report and everything in it is Danish; numbers, titles and answer labels quoted from it in
 the terminal stay as the report prints them (``+33,4 procentpoint``). Messages about the run
 are English.

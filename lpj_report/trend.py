@@ -1,7 +1,9 @@
 """Year over year in the annual overview: the predecessor wave's value beside each number.
 
+Layer: format (may import base … generate, and its own layer).
+
 When a wave names a ``predecessor`` in its ``wave.yaml``, every figure row of the new wave is
-compared with the same (figure, group, category) of the predecessor by :func:`lpj_report.diff.
+compared with the same (figure, group, category) of the predecessor by :func:`lpj_report.comparison.
 year_over_year` — a two-proportion z-test for shares, Welch's t-test for means, with the
 Benjamini–Hochberg correction over all tested numbers. Tables then show the earlier value in
 parentheses, and an arrow only where the change is significant.
@@ -33,7 +35,7 @@ class Previous:
 
 def previous_table(build) -> tuple[str, pd.DataFrame] | None:
     """(predecessor year, year-over-year rows) for a build whose wave has a predecessor."""
-    from lpj_report.diff import mean_spread, year_over_year
+    from lpj_report.comparison import mean_spread, year_over_year
     from lpj_report.pipeline import Build
     from lpj_report.wave import WaveError
 

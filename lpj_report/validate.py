@@ -1,5 +1,7 @@
 """Validate a raw respondent table against the codebook, reporting every bad cell at once.
 
+Layer: load (may import base, and its own layer).
+
 The rules are a pandera schema built from the codebook (:func:`build_schema`):
 
 * every codebook data column is present, and no other column;
@@ -30,10 +32,13 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from lpj_report import editrules
+from lpj_report.cell_codes import GROUPED
 from lpj_report.cli_errors import DataError, Problem, run_guarded, show_value
 from lpj_report.codebook import Codebook, Variable, default_codebook, load_codebook
 from lpj_report.columns import MAX_NAMED_ROWS, Checker
-from lpj_report.load import GROUPED, Source, UseCellReader, open_source, source_from_raw
+from lpj_report.load import open_source
+from lpj_report.sources import Source, UseCellReader, source_from_raw
 
 __all__ = ["DataError", "Problem", "build_schema", "check_source", "problems_from",
            "read_and_validate", "validate", "validate_files"]
@@ -302,13 +307,35 @@ def read_and_validate(path: str | Path, codebook: Codebook | None = None) -> pd.
                                                 "file; expected a smaller file") from None
 
 
+def read_checked(path: str | Path, codebook: Codebook, override: str | None = None,
+                 stream=None) -> tuple[pd.DataFrame, list[editrules.Violation]]:
+    """Read a responses file, check it against the codebook schema and the edit rules, and
+    return the typed table with the (warning) violations. Raises :class:`DataError` on a
+    schema problem or an edit rule of severity ``error``; nothing is written.
+
+    The rules are checked on the typed table (single-choice answers as keys), so the fast
+    reader of this module serves; only the rows with a violation are turned
+    into the row numbers the user sees."""
+    try:
+        source = open_source(path, codebook)
+        typed = check_source(source, codebook)
+    except UseCellReader:
+        source = open_source(path, codebook, cell_by_cell=True)
+        typed = check_source(source, codebook)
+    found = editrules.check(typed, codebook, editrules.load_rules(codebook), codes=False)
+    if found:
+        shown = source.row_numbers([int(v.row) for v in found])
+        found = [editrules.Violation(v.rule, row, v.respondent, v.values)
+                 for v, row in zip(found, shown, strict=True)]
+    editrules.report(found, source.name, source.kind, override, stream)
+    return typed, found
+
+
 def validate_files(paths: list[Path], codebook: Codebook, edit_rules: str | None = None) -> int:
     """Check every file (all of them, whatever the first gives) against the codebook and the
     edit rules (``edit_rules``: warning | error overrides the rules' own severity), print each
     result and a summary; 0 when every file passed, 2 otherwise."""
-    from lpj_report.editrules import load_rules, read_checked
-
-    none = not load_rules(codebook)
+    none = not editrules.load_rules(codebook)
     failed = 0
     for path in paths:
         try:

@@ -1,5 +1,7 @@
 """Every published number, ranking and claim beside what the data in hand give.
 
+Layer: findings (may import base … figures, and its own layer).
+
 A number reproduces when the exact computed value (a fraction of whole respondents), rounded
 half up to the printed precision, equals the printed value. A mismatch is *explained* when the
 target names an entry of the year's audit (``audit.md``, a heading ``## <id>: …``).

@@ -1,4 +1,7 @@
-"""Presenting a verification: a terminal table (rich) and a CSV for reviewers."""
+"""Presenting a verification: a terminal table (rich) and a CSV for reviewers.
+
+Layer: render (may import base … charts, and its own layer).
+"""
 
 from __future__ import annotations
 

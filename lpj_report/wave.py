@@ -1,4 +1,7 @@
-"""A survey wave: its metadata (``data/waves/<year>/wave.yaml``) and its typed, derived data."""
+"""A survey wave: its metadata (``data/waves/<year>/wave.yaml``) and its typed, derived data.
+
+Layer: derive (may import base and load, and its own layer).
+"""
 
 from __future__ import annotations
 
@@ -136,7 +139,7 @@ def sha256(path: Path) -> str:
 def load_responses(wave: Wave, codebook: Codebook) -> pd.DataFrame:
     """The wave's responses, validated (codebook schema and edit rules, with the wave's
     ``edit_rules:`` severity if it sets one), typed and with every derived variable added."""
-    from lpj_report.editrules import read_checked
+    from lpj_report.validate import read_checked
 
     typed, _ = read_checked(wave.responses_path, codebook, wave.meta.get("edit_rules"))
     check_returned(wave, typed, codebook)

@@ -1,5 +1,7 @@
 """``tabeller.xlsx``: every figure and table of a report as a worksheet a consultant can reuse.
 
+Layer: render (may import base … charts, and its own layer).
+
 One sheet per figure and table, named and numbered as in the report (``Figur 3``, ``Tabel 2``),
 after a front sheet (title, status notice, provenance, the mark for withheld numbers, how to
 read the sheets, links to every sheet). The numbers are numbers with number formats, never text:

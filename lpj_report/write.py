@@ -1,5 +1,7 @@
 """Write respondent tables: CSV (UTF-8 or Danish Excel), XLSX, SPSS .sav and Parquet.
 
+Layer: load (may import base, and its own layer).
+
 Used by the reconstruction generator and the tests. Every writer is deterministic: the same
 table gives the same bytes (timestamps inside XLSX and SAV files are fixed).
 """

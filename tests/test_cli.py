@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from lpj_report import build, cli, terminal
+from lpj_report import build, cli, publish, terminal
 from lpj_report.codebook import default_codebook
 
 
@@ -126,7 +126,7 @@ def test_progress_is_plain_lines_when_stderr_is_no_terminal():
 def _earlier_build(folder, inputs: str) -> None:
     folder.mkdir()
     build.write_marker(folder, "lpj build", inputs)
-    for kind in build.FORMATS:
+    for kind in publish.FORMATS:
         (folder / f"{build.NAME}.{kind}").write_text(f"old {kind}", encoding="utf-8")
 
 

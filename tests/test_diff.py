@@ -17,7 +17,7 @@ import re
 import pandas as pd
 import pytest
 
-from lpj_report import cli, diff, diff_view
+from lpj_report import cli, diff, diff_view, stats
 from lpj_report.pipeline import Project
 from lpj_report.places import report_places
 from lpj_report.wave import load_wave
@@ -102,11 +102,18 @@ def terminal_counts(text: str) -> tuple[int, dict[str, int]]:
 
 
 def test_two_proportions():
-    z, p = diff.two_proportions(50, 100, 50, 100)
-    assert z == 0 and p == 1
-    z, p = diff.two_proportions(30, 100, 60, 100)
-    assert z > 4 and p < 1e-4
-    assert diff.two_proportions(0, 100, 0, 80) == (0.0, 1.0)
+    """The change test of lpj diff: stats' pooled z-test of new against old, never Fisher's
+    exact test (``exact_small=False``), even for counts as small as these."""
+    test = stats.two_proportions(50, 100, 50, 100, exact_small=False)
+    assert test.name == "z" and test.statistic == 0 and test.p == 1
+    test = stats.two_proportions(60, 100, 30, 100, exact_small=False)
+    assert test.statistic > 4 and test.p < 1e-4
+    test = stats.two_proportions(0, 80, 0, 100, exact_small=False)
+    assert (test.name, test.statistic, test.p) == ("z", 0.0, 1.0)
+    old = pd.DataFrame([{"figure": "f", "group": "alle", "category": "ja", "numerator": 1,
+                         "base": 4, "value": 25.0, "unit": "pct", "decimals": 0}])
+    new = old.assign(numerator=3, value=75.0)
+    assert diff.compare(old, new)["test"].tolist() == ["z"]
 
 
 def test_2005_is_labelled_fictitious():

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from lpj_report.cli_errors import DataError
-from lpj_report.editrules import RuleError, check, load_rules, parse_comparison, parse_linear, read_checked
+from lpj_report.editrules import RuleError, check, load_rules, parse_comparison, parse_linear
 from lpj_report.load import read_responses, write_responses
+from lpj_report.validate import read_checked
 from lpj_report.wave import Wave, load_responses
 
 ROOT = Path(__file__).resolve().parent.parent

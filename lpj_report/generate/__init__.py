@@ -1,5 +1,7 @@
 """The reconstruction generator: respondent data calibrated to the published numbers.
 
+Layer: generate (may import base … findings, and its own layer).
+
 Method (documented for users in ``data/waves/2002/README.md``): sequential generation, one
 variable at a time in the model's order. Each variable is a draw (:mod:`.build`): blanks
 (:mod:`.missing`), prior counts per cell drawn from the model, a mixed-integer programme that fixes
@@ -105,7 +107,7 @@ def generate(codebook: Codebook, figures: list[Figure], populations: dict,
         from lpj_report.wave import load_wave
 
         ref = load_wave(wave["prior_from"])
-        from lpj_report.editrules import read_checked
+        from lpj_report.validate import read_checked
 
         reference, _ = read_checked(ref.responses_path, codebook)
     builder = Builder(codebook, figures, populations, published, steps, wave, seed,

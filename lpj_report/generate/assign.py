@@ -1,5 +1,7 @@
 """Respondents receive the values a quota programme fixed per cell.
 
+Layer: generate (may import base … findings, and its own layer).
+
 Within a cell, respondents are ordered by their score (:mod:`.latent`): single choice — the
 highest scores get the first codes; numbers — the highest scores get the largest values, within
 the bounds the edit rules set (:func:`.fill.bounded_order`); multiple choice and the eight

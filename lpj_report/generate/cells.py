@@ -1,5 +1,7 @@
 """Helpers of :class:`~lpj_report.generate.build.Builder` that shape a step's cells.
 
+Layer: generate (may import base … findings, and its own layer).
+
 * answers consistent with a derived variable generated before its inputs (``livsform``:
   :meth:`CellRules._consistent`), including who leaves which input blank;
 * group sizes that later printed percentages need (:meth:`CellRules._lookahead`).

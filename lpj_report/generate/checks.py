@@ -1,8 +1,10 @@
 """Acceptance checks of a generated step: the publication's claims and the municipality spread.
 
+Layer: generate (may import base … findings, and its own layer).
+
 A step is drawn (blanks, prior counts, quota programme, assignment) and then checked against
 every claim that becomes testable with it — a claim of association must hold as printed; a claim
-of *no* association must have a p-value in :data:`~lpj_report.plausibility.NULL_BAND` — and
+of *no* association must have a p-value in :data:`~lpj_report.plausibility_stats.NULL_BAND` — and
 against the model's ``spread:`` declarations (the span of a share across groups within the
 5–95 % band of its sampling distribution). A failing draw is thrown away and the step is drawn
 again with the next seed of its sequence: the data are a draw from the model *conditional on*
@@ -18,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lpj_report.plausibility import NULL_BAND, SPREAD_BAND, spread_test
 from lpj_report.findings import ClaimCheck, claim_result
+from lpj_report.plausibility_stats import NULL_BAND, SPREAD_BAND, spread_test
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Published targets as linear constraints on whole-respondent counts.
 
+Layer: generate (may import base … findings, and its own layer).
+
 A target's base and numerator are sparse linear expressions over the counts of one step (plus a
 constant); a share printed as p with d decimals must lie in [p − ½·10⁻ᵈ; p + ½·10⁻ᵈ), which is two
 linear rows. Rankings compare values pairwise (cross-multiplied, so only when the bases are

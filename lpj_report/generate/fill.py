@@ -1,5 +1,7 @@
 """Handing out a cell's counts to its respondents.
 
+Layer: generate (may import base … findings, and its own layer).
+
 * :func:`bounded_order` — number answers under per-respondent bounds from the edit rules (e.g.
   years at the workplace ≤ years in the municipality): values are handed out from the largest
   down (upper bounds) to the respondent with the highest score among those the bound allows.

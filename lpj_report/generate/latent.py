@@ -1,5 +1,7 @@
 """The latent structure behind the reconstruction (``data/reconstruction/00_latent.yaml``).
 
+Layer: generate (may import base … findings, and its own layer).
+
 Every respondent gets a few latent factors — job variety, contact with colleagues, support from
 the leader, own attitude to learning, demands — drawn once from a multivariate normal
 distribution whose means shift with the workplace type and whose correlations the model states.
@@ -27,7 +29,7 @@ import pandas as pd
 import yaml
 
 from lpj_report.codebook import Codebook
-from lpj_report.generate.model import ModelError
+from lpj_report.generate.errors import ModelError
 from lpj_report.paths import DATA_DIR
 
 LATENT_FILE = "00_latent.yaml"

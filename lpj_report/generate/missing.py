@@ -1,5 +1,7 @@
 """Item non-response (``data/reconstruction/05_missing.yaml``).
 
+Layer: generate (may import base … findings, and its own layer).
+
 Before a question's answers are generated, some of the respondents who were asked it leave it
 blank. Per question and role the number of blanks is a binomial draw at the question's rate,
 kept within the model's band (1–5 % of those asked); which respondents are blank is a weighted
@@ -19,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from lpj_report.generate.model import ModelError
+from lpj_report.generate.errors import ModelError
 from lpj_report.paths import DATA_DIR
 
 MISSING_FILE = "05_missing.yaml"

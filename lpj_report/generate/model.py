@@ -1,5 +1,7 @@
 """The reconstruction model: generation order, priors and associations (``data/reconstruction``).
 
+Layer: generate (may import base … findings, and its own layer).
+
 Each entry names one *step*: a codebook question, or a derived variable that is generated first
 and whose inputs are then generated to match it (``laering_antal``). Priors are percentages per
 role; a number variable has a parametric prior (``mean``, ``sd``, ``min``, ``max``).
@@ -15,14 +17,12 @@ import numpy as np
 from scipy import stats
 
 from lpj_report.codebook import Codebook, Variable
+from lpj_report.generate.errors import ModelError
+from lpj_report.generate.latent import parse_score
 from lpj_report.paths import DATA_DIR
 from lpj_report.readers import read_yaml
 
 MISSING = "__missing__"
-
-
-class ModelError(ValueError):
-    """The reconstruction model does not fit the codebook."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,6 @@ def _prior(raw_prior: Any, var: Variable, asked: tuple[str, ...], domain: list[A
 
 def _score(raw: dict[str, Any]) -> tuple[Any, ...]:
     """``score:`` (inputs and weights) or the older ``associate: {with, strength}``."""
-    from lpj_report.generate.latent import parse_score
-
     if raw.get("score") and raw.get("associate"):
         raise ModelError(f"{raw['name']}: give score or associate, not both")
     if raw.get("associate"):
@@ -108,8 +106,6 @@ def load_model(codebook: Codebook, folder: Path | None = None,
 
     ``overrides`` replaces entries of a variable's model (``prior``, ``prior_by``, …) — the
     documented changes of a fictitious wave (``changes:`` in its wave.yaml)."""
-    from lpj_report.generate.latent import parse_score
-
     folder = folder or DATA_DIR / "reconstruction"
     overrides = dict(overrides or {})
     steps: list[Step] = []

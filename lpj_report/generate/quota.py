@@ -1,5 +1,7 @@
 """Whole-respondent quotas by mixed-integer programming (scipy.optimize.milp / HiGHS).
 
+Layer: generate (may import base … findings, and its own layer).
+
 One call decides, for one variable, how many respondents of each *cell* (respondents that every
 constraint treats alike) get each value. The counts
 
