@@ -11,14 +11,20 @@ Benjamini–Hochberg.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 from lpj_report import stats
 
 KEY = ["figure", "group", "category"]
-STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "unchanged": 3, "not_tested": 4,
+#: Every compared number gets exactly one status ("not_significant": tested, and the change
+#: is not sure — never "unchanged").
+STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "not_significant": 3, "not_tested": 4,
                 "suppressed": 5, "no_data": 6}
+#: Why a number present on both sides was not tested (column ``reason``).
+REASONS = ("count", "no_spread", "declaration")
 
 
 def mean_spread(data: pd.DataFrame, fig, codebook, populations) -> dict[str, tuple]:
@@ -41,8 +47,14 @@ def _key_columns(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
 
 
 def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
-            old_spread: dict | None = None, new_spread: dict | None = None) -> pd.DataFrame:
-    """One row per number present on either side: values, change, test, BH q, status."""
+            old_spread: dict | None = None, new_spread: dict | None = None,
+            untested: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per number present on either side: values, change, test, BH q, status.
+
+    ``status`` is one of :data:`STATUS_ORDER`; a number on both sides that could not be tested
+    says why in ``reason`` (:data:`REASONS`). ``untested``: figure ids not to test (declared
+    differently on the two sides)."""
+    untested = set(untested)
     key = _key_columns(old, new)
     cols = ["numerator", "base", "value", "unit", "decimals", "suppressed"]
     a = old.copy()
@@ -59,7 +71,7 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
         rec = {k: r[k] for k in key}
         rec.update(unit=unit, decimals=int(dec), old=_num(r["value_old"]), new=_num(r["value_new"]),
                    old_base=_num(r["base_old"]), new_base=_num(r["base_new"]),
-                   change=None, statistic=None, p=None, test="")
+                   change=None, statistic=None, p=None, test="", reason="")
         if r["_merge"] == "left_only":
             rec["status"] = "removed"
         elif r["_merge"] == "right_only":
@@ -70,9 +82,14 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
             rec["status"] = "no_data"
         else:
             rec["change"] = rec["new"] - rec["old"]
-            z, p = _test(r, unit, old_spread or {}, new_spread or {})
+            if r["figure"] in untested:
+                z, p = None, None
+            else:
+                z, p = _test(r, unit, old_spread or {}, new_spread or {})
             if p is None or not np.isfinite(p):
                 rec["status"] = "not_tested"
+                rec["reason"] = ("declaration" if r["figure"] in untested
+                                 else "no_spread" if unit == "years" else "count")
             else:
                 rec.update(statistic=z, p=p, status="tested",
                            test="z" if unit == "pct" else "welch")
@@ -85,7 +102,7 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = 0.05,
     if tested.any():
         q = stats.bh(table.loc[tested, "p"].to_numpy(float))
         table.loc[tested, "q"] = q
-        table.loc[tested, "status"] = np.where(q < alpha, "changed", "unchanged")
+        table.loc[tested, "status"] = np.where(q < alpha, "changed", "not_significant")
     table["significant"] = table["status"] == "changed"
     order = table["status"].map(STATUS_ORDER)
     strength = -table["statistic"].abs().fillna(0)
@@ -101,16 +118,18 @@ def _num(value) -> float | None:
 
 
 def _test(r: dict, unit: str, old_spread: dict, new_spread: dict):
-    """(statistic, p) of the change new − old: the pooled z-test of two shares (never Fisher's
-    exact test, whatever the counts) or Welch's t-test of two means; (None, None) untested."""
+    """(statistic, p) of the change new − old (lpj_report.stats): the pooled z-test of two
+    shares (never Fisher's exact test, as the report's year-over-year columns) or Welch's t-test
+    of two means; (None, None) untested."""
     if unit == "pct":
         test = stats.two_proportions(float(r["numerator_new"]), float(r["base_new"]),
                                      float(r["numerator_old"]), float(r["base_old"]),
                                      exact_small=False)
         return test.statistic, test.p
     if unit == "years":
-        so = old_spread.get((r["figure"], r["group"]))
-        sn = new_spread.get((r["figure"], r["group"]))
+        key = (r["figure"], r["group"]) + ((str(r["kommune"]),) if "kommune" in r else ())
+        so = old_spread.get(key) or old_spread.get(key[:2])
+        sn = new_spread.get(key) or new_spread.get(key[:2])
         if so and sn:
             test = stats.welch(*sn, *so)
             return test.statistic, test.p

@@ -32,6 +32,7 @@ import jinja2
 import pandas as pd
 
 from lpj_report import format as fmt
+from lpj_report.comparison import STATUS_ORDER
 from lpj_report.figures import ALL, category_keys, group_keys
 from lpj_report.paths import TEMPLATES_DIR
 from lpj_report.places import CHAPTERS_DIR, EDITIONS_DIR, Chapter, Place, chapters, report_places
@@ -40,10 +41,6 @@ from lpj_report.readers import read_yaml
 if TYPE_CHECKING:   # annotations only: lpj_report.diff imports this module
     from lpj_report.diff import Side
 
-#: Every compared number gets exactly one status ("not_significant": tested, and the change
-#: is not sure — never "unchanged").
-STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "not_significant": 3, "not_tested": 4,
-                "suppressed": 5, "no_data": 6}
 
 WORDING_FILE = TEMPLATES_DIR / "diff.yaml"
 #: Most bars in the chart of the largest significant changes.
