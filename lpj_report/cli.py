@@ -109,8 +109,11 @@ def cmd_figures(args: argparse.Namespace) -> int:
     from lpj_report.pipeline import Build
     from lpj_report.provenance import build_meta
 
+    from lpj_report.build import protect
+
     project = _project()
     build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
+    protect(build)   # as in the report: numbers on too few answers are withheld here too
     out = Path(args.out)
     write_atomic(out / "figures.json", figures_json(build.figures, project.figures,
                                                     build_meta(build)))
@@ -196,7 +199,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--out", help="also write the comparison as CSV here")
     v.set_defaults(func=cmd_verify)
 
-    f = sub.add_parser("figures", help="write figures.json and figures.csv")
+    f = sub.add_parser("figures", help="write figures.json and figures.csv (disclosure control "
+                                       "as in the report)")
     f.add_argument("--wave", default="2002")
     f.add_argument("--responses", help="use this data file instead of the wave's")
     f.add_argument("--out", required=True, help="output folder")

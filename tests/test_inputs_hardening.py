@@ -118,6 +118,20 @@ def test_figures_json_reader_accepts_a_build(tmp_path):
     assert cli.main(["figures", "--wave", "2002", "--out", str(tmp_path)]) == 0
     doc = read_figures_json(tmp_path / "figures.json")
     assert len(doc["rows"]) > 1000
+    # numbers leave `lpj figures` under the report's disclosure control: the leaders of
+    # ældreområdet are too few, and no number on fewer answers than the minimum is shown
+    from lpj_report.suppression import load_config
+
+    minimum = load_config(None).min_base
+    aeldre = [r for r in doc["rows"]
+              if r["figure"] == "kap4.leder_tid.omraade" and r["group"] == "aeldre"]
+    assert aeldre and all(r["suppressed"] and r["base"] is None and r["value"] is None
+                          for r in aeldre)
+    shown = [r for r in doc["rows"] if not r.get("suppressed") and r["unit"] != "count"]
+    assert not [r for r in shown if r["base"] and 0 < r["base"] < minimum]
+    csv = pd.read_csv(tmp_path / "figures.csv")
+    assert csv.loc[(csv["figure"] == "kap4.leder_tid.omraade") & (csv["group"] == "aeldre"),
+                   "value"].isna().all()
 
 
 def _wave_folder(tmp_path: Path, text: str, responses: Path | None = None) -> Path:
