@@ -105,11 +105,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
+    from lpj_report.build import protect
     from lpj_report.output import figures_csv, figures_json, write_atomic
     from lpj_report.pipeline import Build
     from lpj_report.provenance import build_meta
-
-    from lpj_report.build import protect
 
     project = _project()
     build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
