@@ -29,10 +29,22 @@ def parse_cell(value: object) -> int | float | str | None:
     point or decimal comma and exponent (``3``, ``34,5``, ``1e3``). Anything else — ``3_5``,
     ``١``, ``inf``, ``1.234,5`` — stays text and is reported where a number is expected.
     """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
     if isinstance(value, bool | np.bool_):
         return "TRUE" if value else "FALSE"
+    number = native_number(value)
+    return _parse_text(str(value)) if number is NOT_A_NUMBER else number
+
+
+#: What :func:`native_number` gives for a value that is neither blank nor a number.
+NOT_A_NUMBER = object()
+
+
+def native_number(value: object) -> int | float | None | object:
+    """A cell that is already a number, as a plain one: ``None`` for a blank (None, NA, NaT,
+    NaN), an ``int`` for a whole number, a ``float`` otherwise; :data:`NOT_A_NUMBER` for any
+    other value (text, booleans are the caller's)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
@@ -40,7 +52,7 @@ def parse_cell(value: object) -> int | float | str | None:
         if math.isnan(value):
             return None
         return int(value) if value.is_integer() else value
-    return _parse_text(str(value))
+    return NOT_A_NUMBER
 
 
 def parse_code(value: object) -> int | float | str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lpj_report.cell_codes import NOT_A_NUMBER, native_number
 from lpj_report.codebook import Codebook, default_codebook
 
 DIALECTS = ("utf-8", "excel-da")
@@ -29,18 +29,10 @@ MULTI_VALUE_LABELS = {0: "Ikke valgt", 1: "Valgt"}
 
 
 def _code(value: object) -> int | float | str | None:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
     if isinstance(value, bool | np.bool_):
         return int(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        if math.isnan(value):
-            return None
-        return int(value) if value.is_integer() else value
-    return str(value)
+    number = native_number(value)
+    return str(value) if number is NOT_A_NUMBER else number
 
 
 def raw_codes(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
