@@ -362,7 +362,9 @@ def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
     variables = variables or edition_variables(cube, key, rows)
     views, facts = variables["E"], variables["K"]
     env = env or chapter_environment(build)
-    env.globals["vs_all"] = vs_all
+    # the comparison phrase is the edition's own: a render variable, not a global of the
+    # chapters' environment, which the annual report shares
+    variables = {**variables, "vs_all": vs_all}
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
     for path in chapter_sources(folder or EDITIONS_DIR):
         sec = section(path, env, variables, {}, cube.project.registry)
