@@ -169,15 +169,8 @@ def report_removed(console, removed: list[str]) -> None:
 
 
 def protect(build, min_base: int | None = None) -> None:
-    """Disclosure control for the annual report: numbers with a base below the minimum
-    (data/disclosure.yaml), and those they could be worked back from, are withheld in
-    figures.json/csv, tables, charts and text alike (lpj_report.suppression)."""
-    from lpj_report import suppression
+    """Disclosure control for the annual report (:func:`lpj_report.edition_numbers.
+    protect_wave`)."""
+    from lpj_report.edition_numbers import protect_wave
 
-    config = suppression.load_config(min_base)
-    project = build.project
-    result = suppression.protect_table(build.figures, project.figures, project.codebook,
-                                       config.min_base)
-    table = suppression.apply(build.figures, suppression.unit_rows(result, "alle"),
-                              config.min_base)
-    build.__dict__["figures"] = table   # replaces the cached, unprotected table
+    protect_wave(build, min_base)

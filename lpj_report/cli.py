@@ -7,6 +7,7 @@ Layer: cli (may import every layer; no module imports it).
     lpj figures --wave 2002 --out D   figures.json and figures.csv
     lpj build --wave 2002 --out D     the report (HTML, PDF, DOCX) with its figures
     lpj build --kommune hasle         one municipality's edition (report/2002/kommuner/hasle)
+    lpj build --kommune hasle --manifest fuld   the whole publication for one municipality
     lpj editions --wave 2002          every municipality's edition, in parallel
     lpj diff 2002 2005 --out D        every figure compared between two waves or builds
     lpj preview --wave 2002           the HTML on localhost, rebuilt on every save
@@ -26,6 +27,9 @@ from pathlib import Path
 
 from lpj_report.cli_errors import run_guarded
 from lpj_report.terminal import shown
+
+MANIFEST_HELP = ("editions: what the edition carries, from templates/editions/manifest.yaml "
+                 "(kort: the municipality's chapter; fuld: the whole publication; default kort)")
 
 
 def _project():
@@ -210,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--responses", help="use this data file instead of the wave's")
     b.add_argument("--out", help="output folder (default report/<year>)")
     b.add_argument("--kommune", help="build one municipality's edition")
+    b.add_argument("--manifest", help=MANIFEST_HELP)
     b.add_argument("--formats", default="html,pdf,docx", help="comma-separated (default all)")
     b.add_argument("--min-base", type=int, help="editions: hide numbers with fewer respondents "
                    "(default: data/disclosure.yaml, 5)")
@@ -223,6 +228,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--formats", default="html,pdf,docx", help="comma-separated (default all)")
     e.add_argument("--jobs", type=int, help="parallel workers (default: the machine's cores)")
     e.add_argument("--kommune", action="append", help="only these (repeatable)")
+    e.add_argument("--manifest", help=MANIFEST_HELP)
     e.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
     e.set_defaults(func=cmd_editions)
 
@@ -240,9 +246,10 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--wave", default="2002")
     w.add_argument("--responses", help="use this data file instead of the wave's")
     w.add_argument("--kommune", help="preview one municipality's edition")
+    w.add_argument("--manifest", help=MANIFEST_HELP)
     w.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
     w.add_argument("--chapters", help="read the chapter sources (*.md) from this folder "
-                   "(default templates/chapters, templates/editions with --kommune)")
+                   "(default templates/chapters)")
     w.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     w.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free one)")
     w.set_defaults(func=cmd_preview)

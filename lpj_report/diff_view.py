@@ -35,7 +35,7 @@ from lpj_report import format as fmt
 from lpj_report.comparison import STATUS_ORDER
 from lpj_report.figures import ALL, category_keys, group_keys
 from lpj_report.paths import TEMPLATES_DIR
-from lpj_report.places import CHAPTERS_DIR, EDITIONS_DIR, Chapter, Place, chapters, report_places
+from lpj_report.places import CHAPTERS_DIR, Chapter, Place, chapters, report_places
 from lpj_report.readers import read_yaml
 
 if TYPE_CHECKING:   # annotations only: lpj_report.diff imports this module
@@ -230,9 +230,17 @@ def _labels(project, fig, side_titles: dict[str, str], figure: str, group: str,
 def make(table: pd.DataFrame, project, old: Side, new: Side, *, alpha: float,
          min_base: int) -> DiffView:
     """The view of a comparison (``table`` from :func:`lpj_report.diff.compare`)."""
-    folder = EDITIONS_DIR if new.kommune or old.kommune else CHAPTERS_DIR
-    places = report_places(project.figures, folder)
-    parts = chapters(folder)
+    sections = None
+    if new.kommune or old.kommune:   # an edition: the chapter sources of its manifest
+        from lpj_report.edition_names import EditionError, load_manifest
+
+        name = str(new.meta.get("manifest") or old.meta.get("manifest") or "") or None
+        try:
+            sections = load_manifest(name).sections
+        except EditionError:
+            sections = load_manifest().sections
+    places = report_places(project.figures, CHAPTERS_DIR, sections)
+    parts = chapters(CHAPTERS_DIR, sections)
     chapter_rank = {c.id: i for i, c in enumerate(parts)}
     other = Chapter("", "", wording()["other_chapter"])
     registry = project.registry

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lpj_report import format as fmt
+from lpj_report import paired
 from lpj_report.chapters import ChapterError, parse, read_source, render_source, text_environment
 from lpj_report.content import (
     SUPPRESSED,
@@ -235,22 +236,29 @@ def name_of(key: str, form: str = "navn") -> str:
 #: Helpers the chapter sources may call (besides the filters of lpj_report.format).
 def _globals() -> dict[str, Any]:
     return {"group_names": group_names, "category_names": category_names, "name_of": name_of,
-            "category_list": category_list, "group_list": group_list, "between": between}
+            "category_list": category_list, "group_list": group_list, "between": between,
+            "vs_all": paired.vs_all}
 
 
 def _filters() -> dict[str, Any]:
     return {**fmt.FILTERS, "lcfirst": lcfirst, "ucfirst": ucfirst}
 
 
-EMPTY_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
-
-
 def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where: str,
-                  charts: bool = True) -> dict:
+                  charts: bool = True, unit: dict[str, Any] | None = None) -> dict:
+    """A ``{figure}``/``{table}`` block: the figure's chart and its table. In a municipality's
+    edition (``unit``) a figure its manifest publishes shows the municipality beside all
+    municipalities (:mod:`lpj_report.paired`); any other says that it is the whole survey's."""
     fid = raw["figure"]
     if fid not in views:
         raise TemplateError(f"{where}: unknown figure {fid!r}")
     view, fig = views[fid], registry[fid]
+    if unit and view.compared_cells:
+        try:
+            return paired.block(raw, view, unit["navn"], unit["mark_raw"], unit["min_base_raw"],
+                                charts=charts)
+        except KeyError as err:
+            raise TemplateError(f"{where}: figure {fid} has no category {err}") from None
     options = {k: raw[k] for k in CHART_OPTIONS if k in raw}
     table_options = {arg: raw[k] for k, arg in TABLE_OPTIONS.items() if k in raw}
     try:
@@ -265,9 +273,11 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
     if any(SUPPRESSED in cell for row in table["rows"] for cell in row):
         block["note"] += (f" {SUPPRESSED}: tallet vises ikke, fordi det bygger på for få svar "
                           "eller ville kunne regnes ud fra et sådant tal.")
+    if unit:
+        block["note"] += " " + paired.text("note_hele")
     if raw["type"] == "figure":
         try:
-            svg = chart_svg(view, fig, options) if charts else EMPTY_SVG
+            svg = chart_svg(view, fig, options) if charts else paired.EMPTY_SVG
         except (KeyError, ValueError) as err:
             raise TemplateError(f"{where}: figure {fid}: {err}") from None
         if svg is None:
@@ -316,11 +326,10 @@ def _block(spec: dict, views: dict[str, FigureView], registry: dict,
     if kind is None:
         return spec
     options = {k: v for k, v in spec.items() if k != "fence"}
-    if kind in ("figure", "table") and "edition_figure" in options:
-        return {"type": kind, **options}    # built by lpj_report.editions.edition_block
     if kind in ("figure", "table") and "figure" in options:
         return _figure_block({"type": kind, **options}, views, registry, where,
-                             charts=variables.get("_charts", True))
+                             charts=variables.get("_charts", True),
+                             unit=variables["U"] if variables["U"]["kommune"] else None)
     if kind == "table":
         return {"type": "table", **options}
     if kind == "list":
@@ -338,18 +347,43 @@ def _block(spec: dict, views: dict[str, FigureView], registry: dict,
     raise TemplateError(f"{where}: a ```{{{kind}}}``` block belongs in a fact box")
 
 
+def _narrowed(specs: list[dict], headings: tuple[str, ...], intro: bool,
+              where: str) -> list[tuple[int, dict]]:
+    """The blocks of the ``## `` sections named by ``headings`` (and of the text before the
+    first heading when ``intro``), with their places in the source."""
+    found = [s["heading"] for s in specs if s.get("type") in ("text", "list") and s.get("heading")]
+    unknown = [h for h in headings if h not in found]
+    if unknown:
+        raise TemplateError(f"{where}: no section headed {unknown[0]!r}; the headings are: "
+                            + "; ".join(found))
+    kept, current = [], None
+    for i, spec in enumerate(specs):
+        if spec.get("type") in ("text", "list") and spec.get("heading"):
+            current = spec["heading"]
+        if (current is None and intro) or current in headings:
+            kept.append((i, spec))
+    return kept
+
+
 def section(path: Path, env, variables: dict[str, Any], views: dict[str, FigureView],
-            registry: dict) -> dict | None:
+            registry: dict, headings: tuple[str, ...] | None = None,
+            intro: bool = True) -> dict | None:
     """One section from its Markdown source: Jinja rendered, Markdown parsed, figure and
-    generated blocks built. None when its ``when`` is not ``True``."""
+    generated blocks built. None when its ``when`` is not ``True``. ``headings``: only these
+    ``## `` sections (an edition's manifest), ``intro``: and the text before the first."""
     src = read_source(path)
     where = path.name
     rendered = render_source(src, env, variables)
     raw = parse(rendered, where)
     if "when" in raw and str(raw["when"]).strip() != "True":
         return None
+    specs = raw.pop("blocks")
+    chosen = (list(enumerate(specs)) if headings is None
+              else _narrowed(specs, headings, intro, where))
+    if not intro:
+        raw["intro"], raw["key_points"] = [], []
     blocks = []
-    for i, spec in enumerate(raw.pop("blocks")):
+    for i, spec in chosen:
         if spec.get("type") == "factbox" and "items_from" in spec:
             items_spec = spec.pop("items_from")
             spec["items"] = spec["items"] + [
@@ -360,7 +394,7 @@ def section(path: Path, env, variables: dict[str, Any], views: dict[str, FigureV
         block = _block(spec, views, registry, variables, f"{where}: blocks[{i}]")
         if block is not None:
             blocks.append(block)
-    out = {k: v for k, v in raw.items() if k not in ("kind", "when")}
+    out = {k: v for k, v in raw.items() if k not in ("kind", "when", "unit")}
     for key in ("id", "label", "title", "key_points_title"):
         if key in out:
             out[key] = str(out[key])
@@ -425,27 +459,39 @@ def text_variables(build, *, charts: bool = True, extra: dict[str, Any] | None =
     year_before = trend[0] if trend is not None else ""
     return {"F": views, "R": results, "W": wave_facts(build), "O": words(),
             "Y": {"year": year_before, "changes": significant_changes(views)},
-            "D": design_facts(build), "_codebook": project.codebook,
+            "D": design_facts(build), "U": {"kommune": False}, "_codebook": project.codebook,
             "_claims": claims_for(build), "_charts": charts, **(extra or {})}
 
 
 def chapters_context(build, variables: dict[str, Any], *, created: str, build_date: str,
                      code_version: str | None = None, env=None,
-                     folder: Path | None = None) -> dict:
+                     folder: Path | None = None, sections=None,
+                     meta: dict[str, Any] | None = None) -> dict:
     """The report context from the chapter sources of ``folder`` (default ``CHAPTERS_DIR``)
     rendered with ``variables`` (:func:`text_variables`); ``env``: a
-    :func:`chapter_environment` to reuse (its compiled sources are kept)."""
+    :func:`chapter_environment` to reuse (its compiled sources are kept).
+
+    ``sections`` (an edition's manifest: :class:`lpj_report.edition_names.Selection`s) chooses
+    the sources and their ``## `` sections in reading order; without it every source is read
+    except those marked ``unit: kommune`` (the editions' own). ``meta`` overrides the title
+    page's facts."""
     from lpj_report.wave import sha256
 
     project = build.project
     env = env or chapter_environment(build)
+    folder = folder or CHAPTERS_DIR
+    if sections is None:
+        chosen = [(path, None, True) for path in chapter_sources(folder)
+                  if read_source(path).meta.get("unit") != "kommune"]
+    else:
+        chosen = [(folder / f"{s.source}.md", s.headings, s.intro) for s in sections]
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in chapter_sources(folder or CHAPTERS_DIR):
+    for path, headings, intro in chosen:
         kind = read_source(path).kind
-        part = section(path, env, variables, variables["F"], project.registry)
+        part = section(path, env, variables, variables["F"], project.registry, headings, intro)
         if part is not None:
             parts[kind].append(part)
-    meta = {
+    facts = {
         "title": "Læring på jobbet",
         "subtitle": "– et overblik",
         "publisher": "KL og KTO",
@@ -459,8 +505,9 @@ def chapters_context(build, variables: dict[str, Any], *, created: str, build_da
             "code_version": code_version or git_version(),
             "build_date": build_date,
         },
+        **(meta or {}),
     }
-    context = {"meta": meta, "chapters": parts["chapter"], "appendices": parts["appendix"]}
+    context = {"meta": facts, "chapters": parts["chapter"], "appendices": parts["appendix"]}
     if parts["introduction"]:
         context["introduction"] = parts["introduction"][0]
     return context

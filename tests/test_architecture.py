@@ -49,7 +49,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("charts", "charts as SVG and PNG, and their file names",
      ["charts", "chart_checks", "chart_names", "pngs", "figure_charts"]),
     ("render", "report contexts into HTML, PDF, DOCX, workbook and output files",
-     ["report_context", "edition_context", "render", "docx", "docx_reference", "chart_files",
+     ["report_context", "edition_context", "paired", "render", "docx", "docx_reference", "chart_files",
       "publish", "output", "workbook", "folders", "verify_report", "plausibility_report"]),
     ("cli", "the commands",
      ["cli", "build", "editions", "diff", "diff_view", "preview", "completion"]),
