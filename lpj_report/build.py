@@ -53,7 +53,8 @@ def build_report(args: argparse.Namespace) -> int:
     try:
         project = Project()
         build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
-        protect(build, getattr(args, "min_base", None))
+        protect(build, getattr(args, "min_base", None),
+                getattr(args, "allow_low_min_base", False))
         date = render.build_date(default_date(build.wave))
         out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -67,6 +68,7 @@ def build_report(args: argparse.Namespace) -> int:
                 progress.step("text and charts")
                 context = build_context(build, created=date.isoformat(),
                                         build_date=fmt.date_long(date))
+                mark_lowered(context, build)
                 progress.step(", ".join(f.upper() for f in formats))
                 tables = {"figures.json": lambda html: figures_json(
                     build.figures, project.figures, build_meta(build),
@@ -168,13 +170,25 @@ def report_removed(console, removed: list[str]) -> None:
                       f"code, settings or date); rebuild it with --formats {kind}", markup=False)
 
 
-def protect(build, min_base: int | None = None) -> None:
+def mark_lowered(context: dict, build) -> None:
+    """A report built with --allow-low-min-base says so on every page (render.prepare)."""
+    from lpj_report import format as fmt
+    from lpj_report import suppression
+
+    config = build.__dict__.get("disclosure")
+    if config is not None and config.lowered:
+        context["meta"]["disclosure_lowered"] = {
+            k: fmt.count(v) for k, v in suppression.lowered(config).items()}
+
+
+def protect(build, min_base: int | None = None, allow_low: bool = False) -> None:
     """Disclosure control for the annual report: numbers with a base below the minimum
     (data/disclosure.yaml), and those they could be worked back from, are withheld in
     figures.json/csv, tables, charts and text alike (lpj_report.suppression)."""
     from lpj_report import suppression
 
-    config = suppression.load_config(min_base)
+    config = suppression.load_config(min_base, allow_low)
+    build.__dict__["disclosure"] = config   # build_meta and the report context record it
     project = build.project
     result = suppression.protect_table(build.figures, project.figures, project.codebook,
                                        config.min_base)

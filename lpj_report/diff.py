@@ -267,9 +267,9 @@ def run_diff(args: argparse.Namespace) -> int:
     from lpj_report import diff_view, terminal
     from lpj_report.output import write_atomic
     from lpj_report.pipeline import Project
-    from lpj_report.suppression import load_config
+    from lpj_report.suppression import load_config, lowered
 
-    config = load_config(args.min_base)
+    config = load_config(args.min_base, getattr(args, "allow_low_min_base", False))
     project = Project()
     old = load_side(args.old, project, config.min_base)
     new = load_side(args.new, project, config.min_base)
@@ -278,6 +278,7 @@ def run_diff(args: argparse.Namespace) -> int:
                     new_spread=new.spread, untested=declared_differently(old, new))
     view = diff_view.make(table, project, old, new, alpha=args.alpha,
                           min_base=config.min_base)
+    view.disclosure_lowered = lowered(config)
     page = diff_view.html(view).encode("utf-8")
     rows = diff_view.csv_bytes(view)
     out = Path(args.out) if args.out else default_out(old.slug, new.slug)

@@ -43,11 +43,11 @@ class Cube:
         return list(self.units)
 
 
-def make_cube(project, build, min_base: int | None = None) -> Cube:
+def make_cube(project, build, min_base: int | None = None, allow_low: bool = False) -> Cube:
     from lpj_report import suppression
     from lpj_report.comparison import mean_spread
 
-    config = suppression.load_config(min_base)
+    config = suppression.load_config(min_base, allow_low)
     registry = project.registry
     missing = [i for i in edition_figure_ids() if i not in registry]
     if missing:

@@ -62,11 +62,14 @@ NAME = "laering-paa-jobbet"
 
 
 def edition_meta(cube: Cube, key: str) -> dict[str, Any]:
+    from lpj_report import suppression
     from lpj_report.provenance import build_meta
 
     return {**build_meta(cube.build), "kommune": key,
             "kommune_navn": cube.project.codebook["kommune"].label_of(key),
             "min_base": cube.config.min_base, "suppression_mark": cube.config.mark,
+            **({"disclosure_lowered": suppression.lowered(cube.config)} if cube.config.lowered
+               else {}),
             "comparison": "kommunen mod de øvrige kommuner: z-test af to andele (Fisher ved små "
                           "tal), Welch for gennemsnit; Benjamini-Hochberg over udgavens test"}
 
@@ -98,6 +101,9 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
         write_atomic(work / EXCEL_CSV, figures_csv(rows, excel=True, **labels))
         context = edition_context(cube, key, rows, created=date.isoformat(),
                                   build_date=fmt.date_long(date))
+        if cube.config.lowered:      # --allow-low-min-base: said on every page
+            context["meta"]["disclosure_lowered"] = {
+                k: fmt.count(v) for k, v in meta["disclosure_lowered"].items()}
         name = cube.project.codebook["kommune"].label_of(key)
         tables = {publish.WORKBOOK: lambda _html: workbook_bytes(
             context, rows, cube.project.registry, cube.project.codebook, mark=cube.config.mark,
@@ -151,7 +157,8 @@ def build_edition(args: argparse.Namespace) -> int:
         edition_dir(root, key)
         with terminal.steps(f"lpj build --kommune {key}", 2) as progress:
             progress.step("figures and disclosure control")
-            cube = make_cube(project, build, getattr(args, "min_base", None))
+            cube = make_cube(project, build, getattr(args, "min_base", None),
+                             getattr(args, "allow_low_min_base", False))
             if key not in cube.units:
                 raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
             progress.step(", ".join(f.upper() for f in formats))
@@ -286,7 +293,7 @@ def build_all_editions(args: argparse.Namespace) -> int:
         root = Path(args.out) if args.out else default_root(build.wave.year)
         with terminal.steps("lpj editions", 1) as progress:
             progress.step("figures and disclosure control for every municipality")
-            cube = make_cube(project, build, args.min_base)
+            cube = make_cube(project, build, args.min_base, args.allow_low_min_base)
         keys = ([resolve_kommune(k, project.codebook) for k in args.kommune] if args.kommune
                 else cube.municipalities)
     except EditionError as err:
