@@ -14,11 +14,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from lpj_report import terminal
-from lpj_report.folders import KEEP, MARKER, replace_folder, replaceable  # noqa: F401
+from lpj_report.folders import (  # noqa: F401 (re-exported)
+    KEEP,
+    MARKER,
+    refusal,
+    replace_folder,
+    replaceable,
+    stage,
+)
 from lpj_report.paths import REPORT_DIR
 
 CHART_DIR = "figurer"
@@ -43,9 +49,9 @@ def build_report(args: argparse.Namespace) -> int:
         return 2
     console = terminal.console()
     out = Path(args.out) if args.out else REPORT_DIR / str(args.wave)
-    if out.exists() and not replaceable(out):
-        print(f"error: {terminal.shown(out)} exists and was not made by lpj build; choose "
-              "another --out", file=sys.stderr)
+    refused = refusal(Path(terminal.shown(out)))
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     # the PDF is made in a second process, started now so that it imports WeasyPrint while
     # this one loads the data (lpj_report.publish)
@@ -56,9 +62,7 @@ def build_report(args: argparse.Namespace) -> int:
         protect(build, getattr(args, "min_base", None),
                 getattr(args, "allow_low_min_base", False))
         date = render.build_date(default_date(build.wave))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-        work.chmod(0o755)
+        work = stage(out)
         try:
             with terminal.steps("lpj build", 3) as progress:
                 progress.step("figures")

@@ -114,17 +114,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_figures(args: argparse.Namespace) -> int:
     from lpj_report.build import protect
-    from lpj_report.output import figures_csv, figures_json, write_atomic
+    from lpj_report.folders import refusal, write_folder
+    from lpj_report.output import figures_csv, figures_json
     from lpj_report.pipeline import Build
     from lpj_report.provenance import build_meta
 
+    out = Path(args.out)
+    refused = refusal(Path(shown(out)), "lpj figures", ("figures.json", "figures.csv"))
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     project = _project()
     build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
     protect(build)   # as in the report: numbers on too few answers are withheld here too
-    out = Path(args.out)
-    write_atomic(out / "figures.json", figures_json(build.figures, project.figures,
-                                                    build_meta(build)))
-    write_atomic(out / "figures.csv", figures_csv(build.figures, project.figures, project.codebook))
+    write_folder(out, "lpj figures", {
+        "figures.json": figures_json(build.figures, project.figures, build_meta(build)),
+        "figures.csv": figures_csv(build.figures, project.figures, project.codebook)})
     print(f"wrote {shown(out / 'figures.json')} and {shown(out / 'figures.csv')}")
     return 0
 

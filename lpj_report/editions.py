@@ -34,7 +34,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -82,17 +81,15 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
     build (same inputs) or ``removed`` (:func:`lpj_report.build.carry_over`)."""
     from lpj_report import publish, render
     from lpj_report.build import carry_over, inputs_digest, write_marker
-    from lpj_report.folders import replace_folder
+    from lpj_report.folders import replace_folder, stage
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.provenance import default_date, git_version
     from lpj_report.workbook import workbook_bytes
 
     out = edition_dir(out_root, key)
-    out.parent.mkdir(parents=True, exist_ok=True)
     date = render.build_date(default_date(cube.build.wave))
     rows = edition_rows(cube, key)
-    work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=out.parent))
-    work.chmod(0o755)
+    work = stage(out)
     try:
         meta = edition_meta(cube, key)
         write_atomic(work / "figures.json", figures_json(rows, cube.figures, meta))
@@ -119,6 +116,16 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
         if work.exists():
             shutil.rmtree(work)
     return out
+
+
+def check_root(root: Path) -> None:
+    """``--out`` of the editions: a folder lpj made (the wave's report, or one holding only
+    editions), an empty one or a new one — never a file or someone else's folder."""
+    from lpj_report.folders import refusal
+
+    refused = refusal(Path(terminal.shown(root)), "lpj build or lpj editions")
+    if refused:
+        raise EditionError(refused)
 
 
 def _formats(text: str) -> list[str]:
@@ -154,6 +161,7 @@ def build_edition(args: argparse.Namespace) -> int:
         pdf = PdfWorker() if "pdf" in formats else None  # WeasyPrint loads meanwhile
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
+        check_root(root)
         edition_dir(root, key)
         with terminal.steps(f"lpj build --kommune {key}", 2) as progress:
             progress.step("figures and disclosure control")
@@ -291,6 +299,7 @@ def build_all_editions(args: argparse.Namespace) -> int:
         formats = _formats(args.formats)
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
+        check_root(root)
         with terminal.steps("lpj editions", 1) as progress:
             progress.step("figures and disclosure control for every municipality")
             cube = make_cube(project, build, args.min_base, args.allow_low_min_base)
