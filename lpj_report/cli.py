@@ -20,6 +20,7 @@ Messages in the terminal are English; the report and the numbers quoted from it 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -331,7 +332,46 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:    # bare `lpj`: what it can do
         p.print_help()
         return 0
-    return run_guarded(_checked, args.func, args)
+    with stopped_by_signals():
+        try:
+            return run_guarded(_checked, args.func, args)
+        except Interrupted as stop:
+            print(f"lpj {args.command}: stopped by {stop.name}; its temporary files were "
+                  "removed, nothing was written", file=sys.stderr)
+            return 128 + stop.signum
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: raised where the command is, so that every ``finally``
+    removes its temporary files (lpj_report.folders) before lpj exits."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(signum)
+        self.signum, self.name = signum, signal.Signals(signum).name
+
+
+@contextlib.contextmanager
+def stopped_by_signals():
+    """SIGINT and SIGTERM raise :class:`Interrupted` while the command runs (main thread
+    only; the previous handlers are restored after)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Interrupted(signum)
+
+    before = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 if __name__ == "__main__":
