@@ -14,11 +14,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from lpj_report import terminal
-from lpj_report.folders import KEEP, MARKER, replace_folder, replaceable  # noqa: F401
+from lpj_report.folders import (  # noqa: F401 (re-exported)
+    KEEP,
+    MARKER,
+    refusal,
+    replace_folder,
+    replaceable,
+    stage,
+)
 from lpj_report.paths import REPORT_DIR
 
 CHART_DIR = "figurer"
@@ -43,9 +49,9 @@ def build_report(args: argparse.Namespace) -> int:
         return 2
     console = terminal.console()
     out = Path(args.out) if args.out else REPORT_DIR / str(args.wave)
-    if out.exists() and not replaceable(out):
-        print(f"error: {terminal.shown(out)} exists and was not made by lpj build; choose "
-              "another --out", file=sys.stderr)
+    refused = refusal(Path(terminal.shown(out)))
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     # the PDF is made in a second process, started now so that it imports WeasyPrint while
     # this one loads the data (lpj_report.publish)
@@ -53,11 +59,10 @@ def build_report(args: argparse.Namespace) -> int:
     try:
         project = Project()
         build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
-        protect(build, getattr(args, "min_base", None))
+        protect(build, getattr(args, "min_base", None),
+                getattr(args, "allow_low_min_base", False))
         date = render.build_date(default_date(build.wave))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-        work.chmod(0o755)
+        work = stage(out)
         try:
             with terminal.steps("lpj build", 3) as progress:
                 progress.step("figures")
@@ -67,6 +72,7 @@ def build_report(args: argparse.Namespace) -> int:
                 progress.step("text and charts")
                 context = build_context(build, created=date.isoformat(),
                                         build_date=fmt.date_long(date))
+                mark_lowered(context, build)
                 progress.step(", ".join(f.upper() for f in formats))
                 tables = {"figures.json": lambda html: figures_json(
                     build.figures, project.figures, build_meta(build),
@@ -168,9 +174,20 @@ def report_removed(console, removed: list[str]) -> None:
                       f"code, settings or date); rebuild it with --formats {kind}", markup=False)
 
 
-def protect(build, min_base: int | None = None) -> None:
+def mark_lowered(context: dict, build) -> None:
+    """A report built with --allow-low-min-base says so on every page (render.prepare)."""
+    from lpj_report import format as fmt
+    from lpj_report import suppression
+
+    config = build.__dict__.get("disclosure")
+    if config is not None and config.lowered:
+        context["meta"]["disclosure_lowered"] = {
+            k: fmt.count(v) for k, v in suppression.lowered(config).items()}
+
+
+def protect(build, min_base: int | None = None, allow_low: bool = False) -> None:
     """Disclosure control for the annual report (:func:`lpj_report.edition_numbers.
     protect_wave`)."""
     from lpj_report.edition_numbers import protect_wave
 
-    protect_wave(build, min_base)
+    protect_wave(build, min_base, allow_low)

@@ -205,6 +205,7 @@ _RC = {
     "patch.force_edgecolor": False,
     "legend.frameon": False,
     "svg.fonttype": "none",
+    "text.parse_math": False,    # labels are text: "5 $ og 10 $" is no formula
     "svg.hashsalt": HASH_SALT,
     "svg.image_inline": True,
     "figure.dpi": 100,

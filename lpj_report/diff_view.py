@@ -134,6 +134,7 @@ class DiffView:
     alpha: float
     min_base: int
     chapters: list[Chapter]
+    disclosure_lowered: dict | None = None   # --allow-low-min-base (suppression.lowered)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -389,13 +390,15 @@ def _environment() -> jinja2.Environment:
 
 def html(view: DiffView) -> str:
     """``diff.html``: one self-contained page (styles inline, the chart as a data URI)."""
-    from lpj_report.render import _notices
+    from lpj_report.render import _notices, disclosure_notice
 
     notices = []
     for side in (view.old, view.new):
         notice = _notices().get(side.status)
         if notice and notice not in notices:
             notices.append(notice)
+    if view.disclosure_lowered:
+        notices.append(disclosure_notice(view.disclosure_lowered))
     counts = view.counts
     summary = wording()["summary"]
     svg = chart_svg(view)

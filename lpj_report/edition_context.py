@@ -148,7 +148,7 @@ def wave_variables(cube: Cube) -> dict[str, Any]:
         from lpj_report.edition_numbers import protect_wave
         from lpj_report.report_context import text_variables
 
-        protect_wave(cube.build, cube.config.min_base)
+        protect_wave(cube.build, cube.config.min_base, cube.config.lowered)
         cube.shared["text"] = text_variables(cube.build)
     return cube.shared["text"]
 

@@ -46,11 +46,11 @@ class Cube:
         return list(self.units)
 
 
-def make_cube(project, build, min_base: int | None = None) -> Cube:
+def make_cube(project, build, min_base: int | None = None, allow_low: bool = False) -> Cube:
     from lpj_report import suppression
     from lpj_report.comparison import mean_spread
 
-    config = suppression.load_config(min_base)
+    config = suppression.load_config(min_base, allow_low)
     registry = project.registry
     missing = [i for i in edition_figure_ids() if i not in registry]
     if missing:
@@ -80,14 +80,15 @@ def make_cube(project, build, min_base: int | None = None) -> Cube:
     return Cube(project, build, figures, total, units, result, config, spread)
 
 
-def protect_wave(build, min_base: int | None = None) -> None:
+def protect_wave(build, min_base: int | None = None, allow_low: bool = False) -> None:
     """Disclosure control for the whole survey's numbers (the annual report, and the whole
     survey's figures in an edition): numbers with a base below the minimum
     (data/disclosure.yaml), and those they could be worked back from, are withheld in
     figures.json/csv, tables, charts and text alike (:mod:`lpj_report.suppression`)."""
     from lpj_report import suppression
 
-    config = suppression.load_config(min_base)
+    config = suppression.load_config(min_base, allow_low)
+    build.__dict__["disclosure"] = config   # build_meta and the report context record it
     project = build.project
     result = suppression.protect_table(build.figures, project.figures, project.codebook,
                                        config.min_base)

@@ -26,7 +26,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -60,11 +59,14 @@ NAME = "laering-paa-jobbet"
 
 
 def edition_meta(cube: Cube, key: str) -> dict[str, Any]:
+    from lpj_report import suppression
     from lpj_report.provenance import build_meta
 
     return {**build_meta(cube.build), "kommune": key,
             "kommune_navn": cube.project.codebook["kommune"].label_of(key),
             "min_base": cube.config.min_base, "suppression_mark": cube.config.mark,
+            **({"disclosure_lowered": suppression.lowered(cube.config)} if cube.config.lowered
+               else {}),
             "comparison": paired.text("sammenligning_meta")}
 
 
@@ -78,17 +80,15 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
     kind of edition (``templates/editions/manifest.yaml``; default the one marked default)."""
     from lpj_report import publish, render
     from lpj_report.build import carry_over, inputs_digest, write_marker
-    from lpj_report.folders import replace_folder
+    from lpj_report.folders import replace_folder, stage
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.provenance import default_date, git_version
     from lpj_report.workbook import workbook_bytes
 
     out = edition_dir(out_root, key)
-    out.parent.mkdir(parents=True, exist_ok=True)
     date = render.build_date(default_date(cube.build.wave))
     rows = edition_rows(cube, key)
-    work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=out.parent))
-    work.chmod(0o755)
+    work = stage(out)
     try:
         meta = {**edition_meta(cube, key), "manifest": manifest or default_manifest()}
         write_atomic(work / "figures.json", figures_json(rows, cube.figures, meta))
@@ -97,6 +97,9 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
         write_atomic(work / EXCEL_CSV, figures_csv(rows, excel=True, **labels))
         context = edition_context(cube, key, rows, created=date.isoformat(),
                                   build_date=fmt.date_long(date), manifest=manifest)
+        if cube.config.lowered:      # --allow-low-min-base: said on every page
+            context["meta"]["disclosure_lowered"] = {
+                k: fmt.count(v) for k, v in meta["disclosure_lowered"].items()}
         name = cube.project.codebook["kommune"].label_of(key)
         tables = {publish.WORKBOOK: lambda _html: workbook_bytes(
             context, rows, cube.project.registry, cube.project.codebook, mark=cube.config.mark,
@@ -112,6 +115,16 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
         if work.exists():
             shutil.rmtree(work)
     return out
+
+
+def check_root(root: Path) -> None:
+    """``--out`` of the editions: a folder lpj made (the wave's report, or one holding only
+    editions), an empty one or a new one — never a file or someone else's folder."""
+    from lpj_report.folders import refusal
+
+    refused = refusal(Path(terminal.shown(root)), "lpj build or lpj editions")
+    if refused:
+        raise EditionError(refused)
 
 
 def _formats(text: str) -> list[str]:
@@ -148,10 +161,12 @@ def build_edition(args: argparse.Namespace) -> int:
         pdf = PdfWorker() if "pdf" in formats else None  # WeasyPrint loads meanwhile
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
+        check_root(root)
         edition_dir(root, key)
         with terminal.steps(f"lpj build --kommune {key}", 3) as progress:
             progress.step("figures and disclosure control")
-            cube = make_cube(project, build, getattr(args, "min_base", None))
+            cube = make_cube(project, build, getattr(args, "min_base", None),
+                             getattr(args, "allow_low_min_base", False))
             if key not in cube.units:
                 raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
             progress.step("the whole survey's figures and findings")
@@ -290,9 +305,10 @@ def build_all_editions(args: argparse.Namespace) -> int:
         manifest = load_manifest(getattr(args, "manifest", None)).name
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
+        check_root(root)
         with terminal.steps("lpj editions", 2) as progress:
             progress.step("figures and disclosure control for every municipality")
-            cube = make_cube(project, build, args.min_base)
+            cube = make_cube(project, build, args.min_base, args.allow_low_min_base)
             progress.step("the whole survey's figures and findings")
             wave_variables(cube)   # once, shared by the forked workers
         keys = ([resolve_kommune(k, project.codebook) for k in args.kommune] if args.kommune

@@ -22,7 +22,10 @@ def write_atomic(path: Path, data: bytes) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            try:
+                fh.write(data)
+            except OSError as err:   # a full disk names no file: name the one being written
+                raise OSError(err.errno, err.strerror, str(path)) from err
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -84,6 +84,11 @@ CONFIG_FILE = DATA_DIR / "disclosure.yaml"
 class Config:
     min_base: int = 5
     mark: str = "◊"
+    floor: int = 5      # the file's min_base: --min-base goes below it only by explicit override
+
+    @property
+    def lowered(self) -> bool:
+        return self.min_base < self.floor
 
 
 @cache
@@ -104,13 +109,33 @@ def _file_config(path: Path = CONFIG_FILE) -> dict[str, Any]:
     return raw
 
 
-def load_config(min_base: int | None = None) -> Config:
-    """The disclosure settings: ``data/disclosure.yaml``, ``min_base`` overriding the file."""
+def load_config(min_base: int | None = None, allow_low: bool = False) -> Config:
+    """The disclosure settings: ``data/disclosure.yaml``, ``min_base`` (``--min-base``) overriding
+    the file's — upwards, or below it only with ``allow_low`` (``--allow-low-min-base``), and
+    then every output says so (:func:`lowered`). Raises InputError otherwise."""
+    from lpj_report.cli_errors import InputError
+
     raw = _file_config()
-    base = int(min_base if min_base is not None else raw.get("min_base", Config.min_base))
-    if base < 1:
-        raise ValueError(f"min_base must be at least 1, not {base}")
-    return Config(min_base=base, mark=str(raw.get("mark", Config.mark)))
+    floor = int(raw.get("min_base", Config.min_base))
+    base = floor if min_base is None else min_base
+    if not isinstance(base, int) or isinstance(base, bool) or base < 1:
+        raise InputError.at("--min-base", "a whole number of respondents, at least 1",
+                            value=base)
+    if base < floor and not allow_low:
+        raise InputError.at("--min-base", f"at least {floor}, the floor of disclosure control "
+                            f"in {CONFIG_FILE.parent.name}/{CONFIG_FILE.name} (min_base); "
+                            "--allow-low-min-base lowers it, and every output then says so",
+                            value=base)
+    return Config(min_base=base, mark=str(raw.get("mark", Config.mark)), floor=floor)
+
+
+def lowered(config: Config) -> dict[str, int] | None:
+    """``{"min_base", "floor"}`` when ``config`` lowers disclosure control below the file's
+    floor (recorded in figures.json's meta, and a notice in every page and workbook), else
+    None."""
+    if not config.lowered:
+        return None
+    return {"min_base": config.min_base, "floor": config.floor}
 
 
 # ---------------------------------------------------------------------------- the procedure

@@ -52,7 +52,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
      ["report_context", "edition_context", "paired", "render", "docx", "docx_reference", "chart_files",
       "publish", "output", "workbook", "folders", "verify_report", "plausibility_report"]),
     ("cli", "the commands",
-     ["cli", "build", "editions", "diff", "diff_view", "preview", "completion"]),
+     ["cli", "cli_values", "build", "editions", "diff", "diff_view", "preview", "completion"]),
 ]
 
 
