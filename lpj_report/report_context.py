@@ -55,8 +55,9 @@ TABLE_OPTIONS = {"table_categories": "categories", "transpose": "transpose",
 
 TemplateError = ChapterError   # a chapter refers to something the build does not have
 
-STATISTIC_NAMES = {"share": "andel", "multi_share": "andel, flere svar mulige",
-                   "mean": "gennemsnit", "count": "antal", "response_rate": "svarprocent"}
+def _own(key: str):
+    """The report's own wording (``rapport:`` of ``templates/chapters/_ord.yaml``)."""
+    return words()["rapport"][key]
 
 
 def _population_text(fig, codebook) -> str:
@@ -68,7 +69,7 @@ def _population_text(fig, codebook) -> str:
         var = codebook[name]
         rest = [k for k in var.keys if k not in keys]
         if len(keys) > 3 and len(rest) <= 2:
-            text += ", undtagen " + fmt.join_words([lcfirst(var.label_of(k)) for k in rest], "og")
+            text += _own("undtagen") + fmt.join_words([lcfirst(var.label_of(k)) for k in rest], "og")
         else:
             text += ", " + _phrase("variabel", name, lcfirst(var.label)) + ": " + fmt.join_words(
                 [lcfirst(var.label_of(k)) for k in keys], "eller")
@@ -85,18 +86,17 @@ def figure_index(block: dict, views: dict[str, FigureView], registry: dict,
     for fid, fig in registry.items():
         if sections and fig.section not in sections:
             continue
-        statistic = STATISTIC_NAMES.get(fig.statistic, fig.statistic)
+        statistic = _own("statistik").get(fig.statistic, fig.statistic)
         if fig.breakdown:
-            statistic += " fordelt på " + _phrase("variabel", fig.breakdown,
+            statistic += _own("fordelt_paa") + _phrase("variabel", fig.breakdown,
                                                   lcfirst(codebook[fig.breakdown].label))
         base = fmt.count(views[fid].base_n) if fid in views else "–"
         rows.append([fig.title, fid, _population_text(fig, codebook), statistic, base,
                      _margin(views.get(fid))])
     if not rows:
         raise TemplateError(f"{where}: no figures for sections {sections}")
-    return _table_block(block, "Figuroversigt",
-                        ["Figur", "Id", "Hvem tælles", "Statistik", "Antal svar", "Usikkerhed"],
-                        rows)
+    own = _own("figuroversigt")
+    return _table_block(block, own["titel"], list(own["kolonner"]), rows)
 
 
 def _margin(view: FigureView | None) -> str:
@@ -109,18 +109,6 @@ def _margin(view: FigureView | None) -> str:
     return "±" + fmt.number(max(halves), 1) + fmt.NBSP + "pct.point"
 
 
-#: How a claim of the publication fares, by (expected verdict, verdict): "ikke modsagt" for a
-#: statement of no difference that the data do not contradict — never "holder", since no
-#: evidence of a difference is not evidence of none.
-CLAIM_OUTCOMES = {
-    ("supported", "supported"): "bekræftet",
-    ("supported", "not_supported"): "ikke bekræftet",
-    ("supported", "opposite"): "modsagt (det modsatte)",
-    ("not_supported", "not_supported"): "ikke modsagt",
-    ("not_supported", "supported"): "modsagt",
-    ("not_supported", "opposite"): "modsagt",
-}
-
 
 def _p_cell(text: str) -> str:
     return text.removeprefix("p = ").removeprefix("p ")
@@ -129,17 +117,16 @@ def _p_cell(text: str) -> str:
 def claims_table(block: dict, variables: dict[str, Any], where: str) -> dict:
     """A table block with every claim of the publication: the statement, its finding's test,
     n, p, the corrected p and how the claim fares in the data."""
+    own = _own("udsagn")
     rows = []
     for claim in variables["_claims"]:
         r: FindingView = variables["R"][claim.finding]
-        outcome = ("kan ikke testes" if r.verdict == "not_testable"
-                   else CLAIM_OUTCOMES[(claim.expect, r.verdict)])
+        outcome = (own["ikke_testbar"] if r.verdict == "not_testable"
+                   else own["udfald"][f"{claim.expect}/{r.verdict}"])
         rows.append([claim.statement, r.test, r.n, _p_cell(r.p), _p_cell(r.q), outcome])
     if not rows:
         raise TemplateError(f"{where}: no claims to list")
-    return _table_block(block, "Udsagn og test",
-                        ["Udsagn i publikationen", "Test", "Antal svar", "p", "Korrigeret p",
-                         "I data"], rows)
+    return _table_block(block, own["titel"], list(own["kolonner"]), rows)
 
 
 def findings_table(block: dict, variables: dict[str, Any], where: str) -> dict | None:
@@ -150,9 +137,8 @@ def findings_table(block: dict, variables: dict[str, Any], where: str) -> dict |
             for r in variables["R"].values() if not fam or r.family == fam]
     if not rows:
         return None     # a family without findings in this build: no table
-    return _table_block(block, "Resultater og test",
-                        ["Det testede", "Test", "Antal svar", "p", "Korrigeret p", "Resultat"],
-                        rows)
+    own = _own("resultater")
+    return _table_block(block, own["titel"], list(own["kolonner"]), rows)
 
 
 def _table_block(block: dict, title: str, columns: list[str], rows: list[list[str]]) -> dict:
@@ -267,12 +253,12 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
         raise TemplateError(f"{where}: figure {fid} has no category {err}") from None
     block = {"type": raw["type"], "title": raw.get("title") or view.title,
              "table": table, "note": raw.get("note", ""), "figure": fid}
-    block["note"] = block["note"] or f"Kilde: {view.population}, {view.base}. Figur-id: {fid}."
+    block["note"] = block["note"] or _own("kilde").format(population=view.population,
+                                                          base=view.base, figur=fid)
     if raw["type"] == "figure" and any("[" in cell for row in table["rows"] for cell in row):
-        block["note"] += f" I tabellen: 95{fmt.NBSP}%-konfidensinterval i [ ]."
+        block["note"] += " " + _own("note_interval").replace("95 %", f"95{fmt.NBSP}%")
     if any(SUPPRESSED in cell for row in table["rows"] for cell in row):
-        block["note"] += (f" {SUPPRESSED}: tallet vises ikke, fordi det bygger på for få svar "
-                          "eller ville kunne regnes ud fra et sådant tal.")
+        block["note"] += " " + _own("note_skjult").format(mark=SUPPRESSED)
     if unit:
         block["note"] += " " + paired.text("note_hele")
     if raw["type"] == "figure":
@@ -492,10 +478,10 @@ def chapters_context(build, variables: dict[str, Any], *, created: str, build_da
         if part is not None:
             parts[kind].append(part)
     facts = {
-        "title": "Læring på jobbet",
-        "subtitle": "– et overblik",
-        "publisher": "KL og KTO",
-        "edition": f"Genberegnet udgave, spørgeskemaundersøgelsen {build.wave.year}",
+        "title": _own("titel"),
+        "subtitle": _own("undertitel"),
+        "publisher": _own("udgiver"),
+        "edition": _own("udgave").format(aar=build.wave.year),
         "status": build.wave.status,
         "created": created,
         "provenance": {
