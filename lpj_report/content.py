@@ -97,6 +97,17 @@ class Compared:
     t_value: float | None = field(default=None, compare=False, repr=False)
     unit: str = "pct"
     decimals: int = 0
+    #: the municipality's own number in the predecessor wave (lpj_report.trend.Previous: its
+    #: text, the change and ▲/▼ when the change is sure), when the wave has one
+    previous: Any = None
+
+    @property
+    def k_with_previous(self) -> str:
+        """``42 % (38 % ▲)``: the municipality's number and its own previous wave's."""
+        if self.previous is None:
+            return self.k
+        mark = f" {self.previous.mark}" if self.previous.mark else ""
+        return f"{self.k} ({self.previous.text}{mark})"
 
 
 def ci_decimals(unit: str, decimals: int) -> int:

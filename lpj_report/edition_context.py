@@ -65,11 +65,59 @@ def _ci_text(r: dict, unit: str, decimals: int) -> str:
     return fmt.interval(float(low), float(high), unit, ci_decimals(unit, decimals))
 
 
+def previous_cube(cube: Cube) -> Cube | None:
+    """The editions' numbers of the predecessor wave (``predecessor`` in wave.yaml), protected
+    as its own editions were; None when the wave has none. Computed once per wave."""
+    if "previous" not in cube.shared:
+        from lpj_report.edition_numbers import make_cube
+        from lpj_report.pipeline import Build
+        from lpj_report.wave import WaveError
+
+        year = cube.build.wave.meta.get("predecessor")
+        previous = None
+        if year:
+            try:
+                before = Build.load(cube.project, year)
+            except WaveError:
+                before = None
+            if before is not None:
+                previous = make_cube(cube.project, before, cube.config.min_base,
+                                     cube.config.lowered)
+        cube.shared["previous"] = previous
+    return cube.shared["previous"]
+
+
+def own_previous(cube: Cube, rows: pd.DataFrame, key: str) -> dict[tuple[str, str, str], Any]:
+    """The municipality's own numbers of the predecessor wave beside this wave's: per (figure,
+    group, category) a :class:`lpj_report.trend.Previous` (the change tested by the two-
+    proportion z-test or Welch's t-test, Benjamini–Hochberg over the edition's changes; none for
+    a number withheld in either wave)."""
+    from lpj_report.comparison import year_over_year
+    from lpj_report.edition_numbers import edition_rows
+    from lpj_report.trend import previous_values
+
+    before = previous_cube(cube)
+    if before is None or key not in before.units:
+        return {}
+    old = edition_rows(before, key)
+
+    def spread(c: Cube) -> dict:
+        return {(fid, g): s for (scope, fid, g), s in c.spread.items() if scope == key}
+
+    table = year_over_year(old[old["kommune"] == key], rows[rows["kommune"] == key],
+                           old_spread=spread(before), new_spread=spread(cube))
+    units = {f.id: (str(r["unit"]), int(r["decimals"])) for f in cube.figures
+             for r in rows[rows["figure"] == f.id].head(1).to_dict(orient="records")}
+    return previous_values(str(before.build.wave.year), table, units)
+
+
 def compared_cells(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, dict]:
     """Per figure of the manifest: ``{group: {category: Compared}}`` — the municipality's row
     of :func:`lpj_report.edition_numbers.edition_rows` (its value or the mark, its interval,
-    base, difference, test and q) beside the same row of all municipalities."""
+    base, difference, test and q) beside the same row of all municipalities, and its own
+    number of the predecessor wave (:func:`own_previous`)."""
     cb = cube.project.codebook
+    before = own_previous(cube, rows, key)
     mark = cube.config.mark
     mine = rows[rows["kommune"] == key]
     total = rows[rows["kommune"] == ALL]
@@ -103,7 +151,8 @@ def compared_cells(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, dict]:
                 k_ci=_ci_text(r, unit, dec) if k_shown else "",
                 lineage=f"kommune.{fig.id}.{r['group']}.{r['category']}",
                 k_value=None if not k_shown else float(r["value"]),
-                t_value=None if not t_shown else float(t["value"]), unit=unit, decimals=dec)
+                t_value=None if not t_shown else float(t["value"]), unit=unit, decimals=dec,
+                previous=before.get((fig.id, r["group"], r["category"])) if k_shown else None)
         out[fig.id] = cell
     return out
 
@@ -137,6 +186,8 @@ def unit_facts(cube: Cube, key: str, rows: pd.DataFrame,
         "alpha": fmt.percent(100 * ALPHA, 0),
         "mark_raw": cube.config.mark,
         "min_base_raw": cube.config.min_base,
+        "previous_year": (str(previous_cube(cube).build.wave.year)
+                          if previous_cube(cube) is not None else ""),
     }
 
 

@@ -141,16 +141,19 @@ def block(raw: dict, view: FigureView, unit_name: str, mark: str, min_base: int,
     if mode == "groups":
         columns = ["", unit_name, text("antal_svar_i", navn=unit_name), total,
                    text("antal_svar_alle"), text("forskel")]
-        body = [[name(c), c.k, c.n_k, c.t, c.n_t, difference(c)] for c in shown]
+        body = [[name(c), c.k_with_previous, c.n_k, c.t, c.n_t, difference(c)] for c in shown]
     else:
         columns = ["", unit_name, total, text("forskel")]
-        body = [[name(c), c.k, c.t, difference(c)] for c in shown]
+        body = [[name(c), c.k_with_previous, c.t, difference(c)] for c in shown]
         body.append([text("antal_svar"), shown[0].n_k, shown[0].n_t, ""])
     note = raw.get("note") or text("kilde", population=view.population, figur=fid)
     if any(mark in cell for row in body for cell in row[1:]):
         note += " " + text("note_skjult", mark=mark, min_base=fmt.count(min_base))
     if any(c.significant for c in shown):
         note += " " + text("note_stjerne")
+    years = {c.previous.year for c in shown if c.previous is not None}
+    if years:
+        note += " " + text("note_tidligere", navn=unit_name, aar=min(years))
     out = {"type": raw["type"], "title": raw.get("title") or view.title,
            "table": {"columns": columns, "rows": body}, "note": note, "figure": fid}
     if raw["type"] == "figure":

@@ -236,3 +236,36 @@ def test_the_whole_publication_for_one_municipality(built):
     assert "Hasle i forhold til alle kommuner" in pdf and "Kapitel 5" in pdf
     assert re.search(r"Hasle\s+Alle kommuner", pdf), "paired columns in the PDF"
     assert Path(built / "tabeller.xlsx").stat().st_size > 0
+
+
+# ---------------------------------------------------------------------------- its own past
+
+
+def test_an_edition_shows_the_municipalitys_own_previous_wave():
+    """2005 (fictitious) follows 2002: an edition's numbers carry the municipality's own 2002
+    number, with ▲/▼ only where the change passes its test (BH over the edition's changes).
+    Odense's documented change F4 (opbakning fra ledelsen "i høj grad" 40 → 80 %) is marked;
+    a number whose change is not sure has its 2002 value and no arrow."""
+    from lpj_report.edition_context import own_previous
+
+    project = Project()
+    cube = make_cube(project, Build.load(project, 2005))
+    wave_variables(cube)
+    rows = edition_rows(cube, "odense")
+    before = own_previous(cube, rows, "odense")
+    hoej = before[("kap2.opbakning_ledelse", "alle", "i_hoej_grad")]
+    assert hoej.significant and hoej.mark == "▲" and hoej.year == "2002"
+    assert all(bool(p.mark) == p.significant for p in before.values())
+    quiet = [k for k, p in before.items() if not p.significant]
+    assert quiet, "most numbers do not change for sure"
+    variables = {**edition_variables(cube, "odense", rows), "_charts": False}
+    ctx = edition_context(cube, "odense", rows, created="2005-06-01",
+                          build_date="1. juni 2005", variables=variables)
+    block = next(b for b in figure_blocks(ctx) if b["figure"] == "kap2.opbakning_ledelse")
+    row = next(r for r in block["table"]["rows"] if r[0] == "I høj grad")
+    assert row[1] == f"{variables['F']['kap2.opbakning_ledelse'].compared('i_hoej_grad').k} " \
+                     f"({hoej.text} ▲)"
+    assert "kommunens tal fra 2002" in block["note"]
+    figure, group, category = quiet[0]
+    c = variables["F"][figure].compared(category, group)
+    assert c.k_with_previous == f"{c.k} ({before[quiet[0]].text})"
