@@ -66,7 +66,8 @@ def build_report(args: argparse.Namespace) -> int:
         try:
             with terminal.steps("lpj build", 3) as progress:
                 progress.step("figures")
-                labels = {"figures": project.figures, "codebook": project.codebook}
+                labels = {"figures": project.figures, "codebook": project.codebook,
+                          "lowered": lowered_of(build)}
                 write_atomic(work / "figures.csv", figures_csv(build.figures, **labels))
                 write_atomic(work / EXCEL_CSV, figures_csv(build.figures, excel=True, **labels))
                 progress.step("text and charts")
@@ -172,6 +173,15 @@ def report_removed(console, removed: list[str]) -> None:
         kind = filename.rsplit(".", 1)[-1]
         console.print(f"  removed {filename}: made by an earlier build from other inputs (data, "
                       f"code, settings or date); rebuild it with --formats {kind}", markup=False)
+
+
+def lowered_of(build) -> dict | None:
+    """``{"min_base", "floor"}`` when the build's disclosure control was lowered below its
+    floor (--allow-low-min-base), else None."""
+    from lpj_report import suppression
+
+    config = build.__dict__.get("disclosure")
+    return suppression.lowered(config) if config is not None else None
 
 
 def mark_lowered(context: dict, build) -> None:

@@ -326,6 +326,10 @@ def csv_bytes(view: DiffView) -> bytes:
         records.append(rec)
     frame = pd.DataFrame(records)
     columns = [c for c in CSV_COLUMNS if c in frame.columns]
+    if view.disclosure_lowered:     # --allow-low-min-base: every row says so
+        frame = frame.assign(min_base=view.disclosure_lowered["min_base"],
+                             min_base_floor=view.disclosure_lowered["floor"])
+        columns += ["min_base", "min_base_floor"]
     if "kommune" in columns and not frame["kommune"].astype(str).str.len().any():
         columns.remove("kommune")
     buffer = io.StringIO()

@@ -78,7 +78,7 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
     ``files``: filled with the names of the other formats' files ``kept`` from the earlier
     build (same inputs) or ``removed`` (:func:`lpj_report.build.carry_over`). ``manifest``: the
     kind of edition (``templates/editions/manifest.yaml``; default the one marked default)."""
-    from lpj_report import publish, render
+    from lpj_report import publish, render, suppression
     from lpj_report.build import carry_over, inputs_digest, write_marker
     from lpj_report.folders import replace_folder, stage
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
@@ -92,7 +92,8 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
     try:
         meta = {**edition_meta(cube, key), "manifest": manifest or default_manifest()}
         write_atomic(work / "figures.json", figures_json(rows, cube.figures, meta))
-        labels = {"figures": cube.figures, "codebook": cube.project.codebook}
+        labels = {"figures": cube.figures, "codebook": cube.project.codebook,
+                  "lowered": suppression.lowered(cube.config)}
         write_atomic(work / "figures.csv", figures_csv(rows, **labels))
         write_atomic(work / EXCEL_CSV, figures_csv(rows, excel=True, **labels))
         context = edition_context(cube, key, rows, created=date.isoformat(),

@@ -84,11 +84,21 @@ def test_a_lowered_min_base_marks_every_output(tmp_path, capsys):
     front = openpyxl.load_workbook(edition / "tabeller.xlsx", read_only=True).worksheets[0]
     cells = [c for row in front.iter_rows(values_only=True) for c in row if c]
     assert "SVAGERE DISKRETION" in cells
+    import pandas as pd
+
+    for name in ("figures.csv", "figures-excel.csv"):
+        table = pd.read_csv(edition / name, sep=";" if "excel" in name else ",",
+                            encoding="utf-8-sig")
+        assert set(table["min_base"]) == {1} and set(table["min_base_floor"]) == {5}, name
 
     figures = str(edition / "figures.json")
     assert cli.main(["diff", figures, figures, "--min-base", "1", "--allow-low-min-base",
                      "--out", str(tmp_path / "diff")]) == 0
     assert "SVAGERE DISKRETION" in (tmp_path / "diff" / "diff.html").read_text(encoding="utf-8")
+    import pandas as pd
+
+    diff = pd.read_csv(tmp_path / "diff" / "diff.csv")
+    assert len(diff) and set(diff["min_base"]) == {1} and set(diff["min_base_floor"]) == {5}
 
 
 def test_a_normal_build_carries_no_such_notice(tmp_path):
@@ -99,6 +109,7 @@ def test_a_normal_build_carries_no_such_notice(tmp_path):
     assert "SVAGERE" not in (edition / "laering-paa-jobbet-munkebo.html").read_text("utf-8")
     assert "disclosure_lowered" not in json.loads(
         (edition / "figures.json").read_text(encoding="utf-8"))["meta"]
+    assert "min_base" not in (edition / "figures.csv").read_text(encoding="utf-8").split("\n")[0]
 
 
 def test_only_year_folders_are_waves(tmp_path, monkeypatch):
