@@ -261,7 +261,10 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
         block["note"] += " " + _own("note_skjult").format(mark=SUPPRESSED)
     if unit:
         block["note"] += " " + paired.text("note_hele")
-    if raw["type"] == "figure":
+    if raw["type"] == "figure" and _without_numbers(view):
+        block["type"] = "table"     # nothing to draw: the table with its marks, and why
+        block["note"] += " " + _own("ingen_tal")
+    if block["type"] == "figure":
         try:
             svg = chart_svg(view, fig, options) if charts else paired.EMPTY_SVG
         except (KeyError, ValueError) as err:
@@ -271,6 +274,11 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
         block["svg"] = svg
         block["alt"] = raw.get("alt") or alt_text(view, options)
     return block
+
+
+def _without_numbers(view: FigureView) -> bool:
+    """True when the figure has no number to show: no answers, or every number withheld."""
+    return all(v.value is None for cells in view.cell.values() for v in cells.values())
 
 
 def ranked_items(spec: dict, views: dict[str, FigureView], variables: dict[str, Any],
@@ -300,6 +308,10 @@ def ranked_items(spec: dict, views: dict[str, FigureView], variables: dict[str, 
         place = 1 + sum(1 for w in values if w.printed > v.printed)
         prefix = f"{place}. " if spec.get("numbered") else ""
         items.append(f"{prefix}{v.group_label if by_group else v.label} ({v.text})")
+    known = (spec["category"] in dict(view.categories) if by_group
+             else spec.get("group", "alle") in dict(view.groups))
+    if not items and known:
+        return [_own("ingen_tal")]    # too few answers (none, or all withheld): said
     if not items:
         raise TemplateError(f"{where}: figure {fid} gives no items")
     return items
