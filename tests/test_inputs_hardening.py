@@ -261,8 +261,9 @@ def test_wide_workbook_without_dimension_is_stopped_while_reading(tmp_path, monk
         read_and_validate(path, test_codebook)
 
 
-@pytest.mark.parametrize("kind", ["twenty", "employees_only", "all_blank"])
-def test_small_and_degenerate_data_give_figures(kind, tmp_path, capsys):
+def degenerate_file(kind: str, folder: Path) -> Path:
+    """The 2002 responses cut to 20 respondents, to 30 employees, or 8 with every answer
+    blank, as a CSV file."""
     data = pd.read_csv(WAVE_2002 / "responses.csv", dtype=str, keep_default_na=False)
     if kind == "twenty":
         data = data.head(20)
@@ -273,8 +274,14 @@ def test_small_and_degenerate_data_give_figures(kind, tmp_path, capsys):
         for col in data.columns:
             if col not in ("respondent", "rolle"):
                 data[col] = ""
-    path = tmp_path / f"{kind}.csv"
+    path = folder / f"{kind}.csv"
     data.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["twenty", "employees_only", "all_blank"])
+def test_small_and_degenerate_data_give_figures(kind, tmp_path, capsys):
+    path = degenerate_file(kind, tmp_path)
     assert cli.main(["validate", str(path)]) == 0
     assert cli.main(["figures", "--wave", "2002", "--responses", str(path),
                      "--out", str(tmp_path / "out")]) == 0
@@ -330,18 +337,7 @@ def test_small_and_degenerate_data_give_a_report_or_a_clear_refusal(kind, tmp_pa
     """The whole report on a handful of respondents: built, with what it must withhold said
     ("for få svar"), or refused with the chapter source and line whose sentence the data
     cannot support — never a traceback, nothing half-written."""
-    data = pd.read_csv(WAVE_2002 / "responses.csv", dtype=str, keep_default_na=False)
-    if kind == "twenty":
-        data = data.head(20)
-    elif kind == "employees_only":
-        data = data[data["rolle"] == "1"].head(30)
-    else:
-        data = data.head(8).copy()
-        for col in data.columns:
-            if col not in ("respondent", "rolle"):
-                data[col] = ""
-    path = tmp_path / f"{kind}.csv"
-    data.to_csv(path, index=False)
+    path = degenerate_file(kind, tmp_path)
     out = tmp_path / "out"
     code = cli.main(["build", "--wave", "2002", "--responses", str(path), "--formats", "html",
                      "--out", str(out)])
