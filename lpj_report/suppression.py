@@ -60,8 +60,7 @@ from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure
 from lpj_report.paths import DATA_DIR
 from lpj_report.suppression_audit import (  # noqa: F401 (re-exported)
-    certificate_rows,
-    free_targets,
+    Audit,
     known_system,
     targets_of,
 )
@@ -157,12 +156,16 @@ def protect_families(families: list[Family], min_base: int,
             if row.unit != TOTAL and (row.unit, row.cond) in hidden and row.base > 0:
                 primary_rows.add(row.key)
     public: set[str] = set()
+    audits: dict[int, Audit] = {}
     verdict: dict[int, dict[tuple, bool]] = defaultdict(dict)   # functional → pinned by totals
     dirty = list(range(len(families)))
     rounds = 0
     while dirty:
         fi = dirty.pop(0)
         fam = families[fi]
+        if fi not in audits:   # the family's programmes, built once and kept for revisits
+            audits[fi] = Audit(fam)
+        audit = audits[fi]
         for _ in range(max_rounds):
             rounds += 1
             # every hidden number is a target, complementary ones too: none may be pinned
@@ -173,7 +176,7 @@ def protect_families(families: list[Family], min_base: int,
             if new:
                 # numbers the whole wave alone determines: not the editions' doing
                 known_t = [k for k, row in enumerate(fam.rows) if row.unit == TOTAL]
-                free = free_targets(fam, known_system(fam, known_t), new)
+                free = audit.free(known_t, new, purpose="whole wave")
                 for i, t in enumerate(new):
                     verdict[fi][t.functional] = i not in free
                     if i not in free:
@@ -183,8 +186,7 @@ def protect_families(families: list[Family], min_base: int,
                 break
             known = [k for k, row in enumerate(fam.rows)
                      if row.unit == TOTAL or (row.unit, row.cond) not in hidden]
-            system = known_system(fam, known)
-            free = free_targets(fam, system, targets)
+            free = audit.free(known, targets)
             stuck = [t for i, t in enumerate(targets) if i not in free]
             if not stuck:
                 break
@@ -195,7 +197,7 @@ def protect_families(families: list[Family], min_base: int,
             # one derivation per row: its categories are usually derived the same way
             stuck = list({t.label.rsplit("/", 1)[0]: t for t in reversed(stuck)}.values())
             for t in stuck:
-                used = [k for k in certificate_rows(fam, system, t, cost) if k in cost]
+                used = [k for k in audit.certificate(known, t, cost) if k in cost]
                 if not used:
                     used = [k for k in cost if fam.rows[k].unit == t.unit]
                 if not used:

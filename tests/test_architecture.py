@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
      ["derive", "wave"]),
     ("figures", "the figure registry, the figure table and disclosure control",
      ["figure_registry", "figures", "figure_engine", "targets", "suppression",
-      "suppression_families", "suppression_audit", "edition_names"]),
+      "suppression_families", "suppression_audit", "suppression_lp", "edition_names"]),
     ("findings", "tests of the findings, comparisons, the build pipeline and its provenance",
      ["finding_registry", "findings", "verify", "pipeline", "provenance", "comparison",
       "edition_numbers"]),
