@@ -220,11 +220,29 @@ def protect_families(families: list[Family], min_base: int,
 
 
 def protect(df: pd.DataFrame, codebook: Codebook, figures: list[Figure], populations: dict,
-            *, min_base: int, unit_var: str | None = "kommune") -> Result:
+            *, min_base: int, unit_var: str | None = "kommune",
+            cache: Path | None | bool = True) -> Result:
     """Suppression for the tables of every unit (municipality), the whole wave being public.
 
     With ``unit_var=None`` the wave itself is the one unit and nothing else is public (the
-    setting for ``lpj diff``)."""
+    setting for ``lpj diff``). ``cache``: the folder of computed patterns
+    (:mod:`lpj_report.suppression_cache`; True: its default folder, None or False: compute)."""
+    from lpj_report import suppression_cache
+
+    def compute() -> dict:
+        return _to_payload(_protect(df, codebook, figures, populations, min_base, unit_var))
+
+    folder = suppression_cache.default_folder() if cache is True else (cache or None)
+    if folder is None:
+        return _from_payload(compute())
+    settings = {"figures": figures, "populations": populations, "codebook": codebook,
+                "min_base": min_base, "unit_var": unit_var}
+    key = suppression_cache.key_of(df, settings)
+    return _from_payload(suppression_cache.cached(Path(folder), key, compute))
+
+
+def _protect(df: pd.DataFrame, codebook: Codebook, figures: list[Figure], populations: dict,
+             min_base: int, unit_var: str | None) -> Result:
     if unit_var is None:
         unit_of = np.array(["alle"] * len(df), dtype=object)
         display, known_total = ["alle"], False
@@ -235,6 +253,29 @@ def protect(df: pd.DataFrame, codebook: Codebook, figures: list[Figure], populat
         known_total = True
     fams = build_families(df, codebook, figures, populations, unit_of, display, known_total)
     return protect_families(fams, min_base)
+
+
+def _to_payload(result: Result) -> dict:
+    """A result as JSON-ready lists, sorted (the same text for the same result)."""
+    def cond(c: Cond) -> list:
+        return sorted([var, sorted(keys)] for var, keys in c)
+
+    return {"min_base": result.min_base,
+            "hidden": sorted([unit, cond(c)] for unit, c in result.hidden),
+            "primary": sorted(list(k) for k in result.primary),
+            "suppressed": sorted(list(k) for k in result.suppressed),
+            "public": list(result.public), "rounds": result.rounds}
+
+
+def _from_payload(payload: dict) -> Result:
+    def cond(items: list) -> Cond:
+        return frozenset((var, frozenset(keys)) for var, keys in items)
+
+    return Result(int(payload["min_base"]),
+                  {(unit, cond(c)) for unit, c in payload["hidden"]},
+                  {tuple(k) for k in payload["primary"]},
+                  {tuple(k) for k in payload["suppressed"]},
+                  list(payload["public"]), int(payload["rounds"]))
 
 
 def protect_table(rows: pd.DataFrame, figures: list[Figure], codebook: Codebook,
