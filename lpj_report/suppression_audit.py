@@ -1,14 +1,14 @@
 """Disclosure control's audit: can an attacker work a hidden number out from what is shown?
 
 Layer: figures (imports base, load and figures modules only: ``suppression_families``,
-``suppression_lp``). A
-family's shown rows and its structure form a linear system (:func:`known_system`); a hidden
-target is *determined* when no feasible direction at the true data moves it
-(:meth:`Audit.free`, linear programmes on the cone); for a determined target the Farkas
-certificate names the shown rows it is worked out from (:meth:`Audit.certificate`). Both
-programmes are built once per family (:mod:`lpj_report.suppression_lp`). See
-:mod:`lpj_report.suppression` for the procedure that uses them.
-"""
+``suppression_lp``). A family's shown rows and its structure form a linear system
+(:func:`known_system`); a hidden target is *determined* when no feasible direction at the true
+data moves it (:meth:`Audit.free`, linear programmes on the cone); for a determined target the
+Farkas certificate names the shown rows it is worked out from (:meth:`Audit.certificate`). Both
+programmes are built once per family (:mod:`lpj_report.suppression_lp`). Only the whole-wave
+rows join the units, so a target that its own unit's tables already pin is recognised by a
+small programme over that unit alone, before the family's. See :mod:`lpj_report.suppression`
+for the procedure that uses them."""
 
 from __future__ import annotations
 
@@ -65,6 +65,15 @@ def _targets_matrix(targets: list[Target], n: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, (ri, ci)), shape=(len(targets), n))
 
 
+def _within(a: sparse.csr_matrix, unit_of_col: np.ndarray, u: int) -> np.ndarray:
+    """Which rows of ``a`` have all their entries in the columns of unit ``u`` (and some)."""
+    a = a.tocsr()
+    counts = np.diff(a.indptr)
+    rows = np.repeat(np.arange(a.shape[0]), counts)
+    inside = np.bincount(rows, weights=unit_of_col[a.indices] == u, minlength=a.shape[0])
+    return (counts > 0) & (inside == counts)
+
+
 class Audit:
     """One family's two linear programmes, each built once and re-solved with other bounds.
 
@@ -95,6 +104,9 @@ class Audit:
         self.n_eq = self.a_eq.shape[0]
         self._cones: dict[str, tuple[Programme, np.ndarray, np.ndarray]] = {}
         self._farkas: Programme | None = None
+        self._locals: dict[int, tuple[Programme, np.ndarray, np.ndarray]] = {}
+        units = {u: i for i, u in enumerate(dict.fromkeys(name[1] for name in fam.names))}
+        self.unit_of_col = np.repeat([units[name[1]] for name in fam.names], len(fam.measures))
         self._folded = 0
         self._weights = np.random.default_rng(1)
         self.n = n
@@ -149,10 +161,16 @@ class Audit:
             return np.abs(g @ x) > 1e-7
 
         open_ = [i for i in range(len(targets)) if i not in free]
+        local_checked = False
         while open_:
             weights = np.zeros(len(targets))
             weights[open_] = rng.uniform(0.5, 1.5, len(open_)) * rng.choice([-1.0, 1.0], len(open_))
             moved = move(g.T @ weights)
+            if not moved[open_].any() and not local_checked:
+                local_checked = True        # what the unit's own tables pin, all tables pin
+                pinned = set(self._locally_pinned(g, open_, self._known_mask(known)))
+                open_ = [i for i in open_ if i not in pinned]
+                continue
             if not moved[open_].any():
                 i = open_[0]
                 one = g[i].toarray().ravel()
@@ -162,6 +180,52 @@ class Audit:
             free |= set(np.flatnonzero(moved).tolist())
             open_ = [i for i in open_ if i not in free]
         return free
+
+    def _locally_pinned(self, g: sparse.csr_matrix, open_: list[int],
+                        mask: np.ndarray) -> list[int]:
+        """The open targets that the equations of their own unit alone pin: the cone with the
+        whole-wave rows (the only ones that join units) left out holds every feasible
+        direction, so a target no direction of it moves cannot move at all. Small programmes,
+        one per unit."""
+        out = []
+        for i in open_:
+            cols = g[i].indices
+            u = self.unit_of_col[cols[0]]
+            if (self.unit_of_col[cols] != u).any():
+                continue
+            lp, sel, where = self._local_programme(u)
+            bounds = {"row_lower": np.concatenate([np.where(mask[sel], 0.0, -np.inf),
+                                                   lp.row_lower[len(sel):]]),
+                      "row_upper": np.concatenate([np.where(mask[sel], 0.0, np.inf),
+                                                   lp.row_upper[len(sel):]])}
+            one = np.zeros(lp.n_cols)
+            one[where[cols]] = g[i].data
+            pinned = True
+            for sign in (1.0, -1.0):
+                x = lp.solve(-sign * one, **bounds)
+                bounds = {}
+                if x is None or abs(one @ x) > 1e-7:
+                    pinned = False
+                    break
+            if pinned:
+                out.append(i)
+        return out
+
+    def _local_programme(self, u: int) -> tuple[Programme, np.ndarray, np.ndarray]:
+        """The cone of unit ``u`` alone: its columns, the equations and tight inequalities that
+        involve no other unit's columns."""
+        if u not in self._locals:
+            cols = np.flatnonzero(self.unit_of_col == u)
+            where = np.full(self.n, -1)
+            where[cols] = np.arange(len(cols))
+            sel = np.flatnonzero(_within(self.a_eq, self.unit_of_col, u))
+            tight = np.flatnonzero(_within(self.tight, self.unit_of_col, u))
+            a = sparse.vstack([self.a_eq[sel][:, cols], self.tight[tight][:, cols]]).tocsr()
+            low = np.concatenate([np.zeros(len(sel)), np.full(len(tight), -np.inf)])
+            lp = Programme(a, low, np.zeros(a.shape[0]),
+                           np.where(self.at_zero[cols], 0.0, -1.0), np.ones(len(cols)))
+            self._locals[u] = (lp, sel, where)
+        return self._locals[u]
 
     def _fold(self, found: np.ndarray, x: np.ndarray) -> None:
         self._folded += 1
