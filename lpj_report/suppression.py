@@ -40,6 +40,12 @@ municipality (same respondents) is suppressed in every table or in none. Everyth
 fixed point. Numbers that the whole-wave figures alone already determine (a category nobody in a
 group chose anywhere) are left as they are: suppression cannot hide what the main report prints.
 
+Each family's linear programmes are built once and re-solved with other bounds; a direction
+found once is kept (hiding rows only adds directions); a target its own municipality's tables pin
+is recognised by a small programme over that municipality (:mod:`lpj_report.suppression_audit`).
+The pattern of a wave is computed once and kept under ``.cache/suppression`` for every edition
+and shard (:mod:`lpj_report.suppression_cache`).
+
 ``tests/test_suppression.py`` attacks the result with integer programmes built from the written
 edition tables.
 """
