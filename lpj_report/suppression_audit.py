@@ -143,7 +143,9 @@ class Audit:
         into one of a few sums (a positive sum of feasible directions is one; a target any of
         them moves, the sum moves too, but for a coincidence — and then a programme decides).
         Then random combinations of the open targets are maximised (one solution usually frees
-        many); a target no combination moves is then checked on its own, in both directions."""
+        many). When a combination moves none, the targets their own unit's tables pin are set
+        aside (:meth:`_locally_pinned`, exact); a target still open and no combination moves is
+        then checked on its own, in both directions."""
         if not targets:
             return set()
         lp, found, bounds = self._cone(purpose, self._known_mask(known))
