@@ -192,6 +192,20 @@ def build_edition(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- shards
+
+
+def shard_of(keys: list[str], shard: tuple[int, int] | None) -> list[str]:
+    """The ``I``-th of ``N`` contiguous slices of ``keys`` (``lpj editions --shard I/N``), their
+    sizes differing by one at most; every key is in exactly one slice, in its order."""
+    if shard is None:
+        return list(keys)
+    index, count = shard
+    size, extra = divmod(len(keys), count)
+    start = (index - 1) * size + min(index - 1, extra)
+    return list(keys[start: start + size + (index <= extra)])
+
+
 # ---------------------------------------------------------------------------- all editions
 
 _CUBE: Cube | None = None   # the parent's cube, inherited by forked workers
@@ -314,6 +328,7 @@ def build_all_editions(args: argparse.Namespace) -> int:
             wave_variables(cube)   # once, shared by the forked workers
         keys = ([resolve_kommune(k, project.codebook) for k in args.kommune] if args.kommune
                 else cube.municipalities)
+        keys = shard_of(keys, getattr(args, "shard", None))
     except EditionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
