@@ -33,6 +33,7 @@ from lpj_report.cli_values import (
     kommune_value,
     min_base_value,
     port_value,
+    shard_value,
     wave_value,
 )
 from lpj_report.terminal import shown
@@ -257,7 +258,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--manifest", help=MANIFEST_HELP)
     e.add_argument("--min-base", type=min_base_value, help="hide numbers with fewer respondents")
     e.add_argument("--allow-low-min-base", **low)
-    e.add_argument("--shard", type=_shard, metavar="I/N",
+    e.add_argument("--shard", type=shard_value, metavar="I/N",
                    help="build only the I-th of N slices of the municipalities (codebook "
                         "order), for make -j, a Slurm array or a CI matrix; the suppression is "
                         "computed once and shared through .cache/suppression")
@@ -304,17 +305,6 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("shell", choices=("bash", "zsh"))
     s.set_defaults(func=cmd_completion)
     return p
-
-
-def _shard(text: str) -> tuple[int, int]:
-    """``--shard I/N``: two whole numbers with 1 ≤ I ≤ N."""
-    parts = text.split("/")
-    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
-        index, count = (int(p) for p in parts)
-        if 1 <= index <= count:
-            return index, count
-    raise argparse.ArgumentTypeError(f"{text!r} is not a slice I/N with whole numbers "
-                                     "1 ≤ I ≤ N (e.g. 1/4 … 4/4)")
 
 
 def _unknown_command(argv: list[str], p: argparse.ArgumentParser) -> str | None:

@@ -68,6 +68,17 @@ def port_value(text: str) -> int:
     return int(text)
 
 
+def shard_value(text: str) -> tuple[int, int]:
+    """``--shard I/N``: two whole numbers with 1 ≤ I ≤ N."""
+    parts = text.split("/")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        index, count = (int(p) for p in parts)
+        if 1 <= index <= count:
+            return index, count
+    raise argparse.ArgumentTypeError(f"{text!r} is not a slice I/N with whole numbers "
+                                     "1 ≤ I ≤ N (e.g. 1/4 … 4/4)")
+
+
 def check_disclosure(args: argparse.Namespace) -> None:
     """``--min-base`` below the floor of data/disclosure.yaml is refused (InputError, exit 2)
     unless ``--allow-low-min-base`` is given; then it is said on stderr, and every output says

@@ -317,6 +317,12 @@ def ranked_items(spec: dict, views: dict[str, FigureView], variables: dict[str, 
     return items
 
 
+def _unit(variables: dict[str, Any]) -> dict[str, Any] | None:
+    """The municipality of an edition (``U``), None in the annual report."""
+    unit = variables.get("U") or {}
+    return unit if unit.get("kommune") else None
+
+
 def _block(spec: dict, views: dict[str, FigureView], registry: dict,
            variables: dict[str, Any], where: str) -> dict:
     """A section's raw block (chapters.parse) → a report-context block."""
@@ -327,7 +333,7 @@ def _block(spec: dict, views: dict[str, FigureView], registry: dict,
     if kind in ("figure", "table") and "figure" in options:
         return _figure_block({"type": kind, **options}, views, registry, where,
                              charts=variables.get("_charts", True),
-                             unit=variables["U"] if variables["U"]["kommune"] else None)
+                             unit=_unit(variables))
     if kind == "table":
         return {"type": "table", **options}
     if kind == "list":

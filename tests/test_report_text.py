@@ -406,7 +406,9 @@ def test_chapter_files_are_sections_of_known_kinds():
         kinds[src.meta["id"]] = src.kind
     assert kinds == {"indledning": "introduction", "udvikling": "chapter", "kapitel-1": "chapter",
                      "kapitel-2": "chapter", "kapitel-3": "chapter", "kapitel-4": "chapter",
-                     "kapitel-5": "chapter", "metode": "appendix", "figuroversigt": "appendix"}
+                     "kapitel-5": "chapter", "metode": "appendix", "figuroversigt": "appendix",
+                     # the municipality's own chapter and appendix (unit: kommune)
+                     "kommunen": "chapter", "om-kommunetallene": "appendix"}
 
 
 OTHER_WAVES = [year for year in available_waves() if year != 2002]
