@@ -213,6 +213,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--formats", default="html,pdf,docx", help="comma-separated (default all)")
     b.add_argument("--min-base", type=int, help="editions: hide numbers with fewer respondents "
                    "(default: data/disclosure.yaml, 5)")
+    b.add_argument("--cache-dir", help="keep reusable results here (default $LPJ_CACHE_DIR, "
+                   "else .cache)")
+    b.add_argument("--no-cache", action="store_true", help="build without the cache")
     b.set_defaults(func=cmd_build)
 
     e = sub.add_parser("editions", help="build every municipality's edition, in parallel")
