@@ -4,8 +4,10 @@ Layer: base (imports only the standard library and :mod:`lpj_report.paths`).
 
 A build reuses what it computed before when nothing it was computed from has changed: the
 loaded, validated, derived and protected data with its figures, findings and text variables
-(:mod:`lpj_report.cached_build`), every chart (:mod:`lpj_report.charts`: wide, narrow) and every
-chart's PNG (:mod:`lpj_report.chart_files`). Each entry's key is a SHA-256 over what it depends
+(:mod:`lpj_report.cached_build`), every chart (:mod:`lpj_report.chart_cache`: wide, narrow),
+every chart's PNG (:mod:`lpj_report.chart_files`), the chapters' compiled Jinja code
+(:mod:`lpj_report.chapters`) and the PDF and DOCX of an HTML (:mod:`lpj_report.publish`). Each
+entry's key is a SHA-256 over what it depends
 on, always including :func:`code_version` (the package's sources, the libraries' versions, the
 shipped fonts), so a changed input or changed code simply finds no entry; nothing is ever
 invalidated by hand and nothing stale can be read.
@@ -50,7 +52,8 @@ _KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 STATS: Counter[str] = Counter()
 #: the libraries whose versions can change a cached value (numbers, charts, pickles)
 LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "matplotlib", "jinja2",
-             "markdown-it-py", "babel", "pandera")
+             "markdown-it-py", "babel", "pandera", "weasyprint", "pydyf", "fonttools",
+             "pypandoc-binary", "openpyxl", "xlsxwriter")
 
 
 class Cache:

@@ -85,7 +85,7 @@ def test_same_bytes_with_and_without_the_cache(builds):
 def test_nothing_changed_reuses_everything_but_the_writing(builds):
     stats = builds.warm_stats
     assert stats.get("hit:build") == 1
-    for kind in ("chart", "chart-narrow", "chart-file-png", "chapter-code"):
+    for kind in ("chart", "chart-narrow", "chart-file-png", "chapter-code", "pdf", "docx"):
         assert stats.get(f"hit:{kind}", 0) > 0, (kind, stats)
         assert stats.get(f"miss:{kind}", 0) == 0, (kind, stats)
     assert not any(k.startswith(("miss:", "corrupt:")) for k in stats), stats
