@@ -287,13 +287,12 @@ def _checked(func, args: argparse.Namespace) -> int:
     from lpj_report.cli_errors import InputError
     from lpj_report.codebook import CodebookError
     from lpj_report.figures import FigureError
-    from lpj_report.generate.model import ModelError
     from lpj_report.targets import TargetError
     from lpj_report.wave import WaveError
 
     try:
         return func(args)
-    except (CodebookError, FigureError, InputError, ModelError, TargetError, WaveError) as err:
+    except (CodebookError, FigureError, InputError, TargetError, WaveError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
