@@ -3,6 +3,10 @@
 #   make report               fresh clone → .venv, system packages, report/2002 (HTML, PDF, DOCX)
 #   make test                 the same set-up plus the HTML checkers, then pytest (CI: .ci/run)
 #   make report KOMMUNE=odense  build one municipality's edition
+#   make report KOMMUNE=odense MANIFEST=fuld   the whole publication for one municipality
+#
+# The values you can set (WAVE, KOMMUNE, FORMATS, MANIFEST, PORT, DIFF_OLD, DIFF_NEW, PYTEST_ARGS,
+# TEST_JOBS, VENV, PYTHON, LPJ, SOURCE_DATE_EPOCH) are checked below before anything runs.
 #
 # System packages, test commands and timings: docs/quality.md.
 SHELL := /bin/bash
@@ -21,17 +25,63 @@ LPJ     ?= $(VENV)/bin/lpj
 STAMP   := $(VENV)/.installed
 WAVE    ?= 2002
 KOMMUNE ?=
-PYTEST_ARGS ?=
-TEST_JOBS ?= auto
-# The name reaches lpj through the environment, never through the shell's parser, so that
-# no name (quotes, spaces, `;`) can run anything; lpj accepts only the codebook's municipalities.
-export KOMMUNE
-KOMMUNE_ARG := $(if $(KOMMUNE),--kommune "$$KOMMUNE")
-# lpj preview's port, through the environment like KOMMUNE (lpj checks it is a number)
+FORMATS ?=
+MANIFEST ?=
 PORT    ?= 8000
-export PORT
 DIFF_OLD ?= 2002
 DIFF_NEW ?= 2005
+PYTEST_ARGS ?=
+TEST_JOBS ?= auto
+
+# ---------------------------------------------------------------------------- the values a user sets
+# No value can run anything. Each reaches a recipe only through the environment ("$$WAVE" in
+# the shell, never pasted into the command text), so quotes, spaces and `;` stay text, and lpj
+# checks it (a known wave, a codebook municipality, a port number, …). Before that, make itself
+# must not expand it: a value given on the command line or in the environment is recursively
+# expanded where it is referenced (`$(shell …)` inside it would run), so one with a `$` is
+# refused here, read with $(value …), which does not expand. A value given but blank is
+# refused too (`KOMMUNE=` would otherwise build the annual report); WAVE must be a plain year,
+# since it also names the folder report/<wave> that `make clean` removes.
+USER_VARS := WAVE KOMMUNE FORMATS MANIFEST PORT DIFF_OLD DIFF_NEW PYTEST_ARGS TEST_JOBS VENV PYTHON LPJ \
+             SOURCE_DATE_EPOCH
+NONBLANK_VARS := WAVE KOMMUNE FORMATS MANIFEST PORT DIFF_OLD DIFF_NEW TEST_JOBS VENV PYTHON LPJ
+# the programs and folders make itself names (targets, commands): plain path characters only
+PATH_VARS := VENV PYTHON LPJ
+PATH_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z \
+              A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 0 1 2 3 4 5 6 7 8 9 . _ / + -
+DIGITS := 0 1 2 3 4 5 6 7 8 9
+
+given = $(or $(findstring command line,$(origin $(1))),$(findstring environment,$(origin $(1))))
+# without_chars TEXT,CHARS: TEXT with every one of CHARS removed
+without_chars = $(if $(2),$(call without_chars,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+# digit_shape TEXT: TEXT with every digit turned into 0 (a year gives 0000)
+digit_shape = $(call replace_chars,$(1),$(DIGITS),0)
+replace_chars = $(if $(2),$(call replace_chars,$(subst $(firstword $(2)),$(3),$(1)),$(wordlist 2,$(words $(2)),$(2)),$(3)),$(1))
+
+# any other variable is the Makefile's own (KOMMUNE_ARG, STAMP, SHELL, …): never set from outside
+empty :=
+space := $(empty) $(empty)
+OTHER_GIVEN := $(filter-out $(USER_VARS) MAKEFLAGS MAKEOVERRIDES,$(foreach v,$(.VARIABLES),\
+  $(if $(filter command_line,$(subst $(space),_,$(origin $(v)))),$(v))))
+ifneq ($(OTHER_GIVEN),)
+$(error $(firstword $(OTHER_GIVEN)) cannot be set; the values you can set: $(USER_VARS))
+endif
+$(foreach v,$(USER_VARS),$(if $(call given,$(v)),$(if $(findstring $$,$(value $(v))),\
+  $(error $(v)='$(value $(v))': a value with '$$' is refused, since make would expand it; expected plain text))))
+$(foreach v,$(NONBLANK_VARS),$(if $(findstring command line,$(origin $(v))),$(if $(strip $(value $(v))),,\
+  $(error $(v)='$(value $(v))' is blank; leave it out or give a value))))
+$(foreach v,$(PATH_VARS),$(if $(call given,$(v)),$(if $(call without_chars,$(value $(v)),$(PATH_CHARS)),\
+  $(error $(v)='$(value $(v))': expected a path of letters, digits and . _ / + -))))
+ifneq ($(call digit_shape,$(value WAVE)),0000)
+$(error WAVE='$(value WAVE)': expected a survey year of four digits, e.g. WAVE=2002 (the folders in data/waves))
+endif
+
+export WAVE KOMMUNE FORMATS MANIFEST PORT DIFF_OLD DIFF_NEW PYTEST_ARGS TEST_JOBS
+# options for lpj, the value bound with `=` so that one starting with `-` stays a value
+KOMMUNE_ARG := $(if $(KOMMUNE),--kommune="$$KOMMUNE")
+FORMATS_ARG := $(if $(FORMATS),--formats="$$FORMATS")
+# the kind of edition (templates/editions/manifest.yaml: kort, fuld), with KOMMUNE
+MANIFEST_ARG := $(if $(MANIFEST),--manifest="$$MANIFEST")
 
 # `make sysdeps` checks the Debian/Ubuntu packages behind WeasyPrint (pango, harfbuzz
 # subsetting), the PDF checks (qpdf, poppler's pdftotext/pdfinfo/pdffonts) and the DOCX charts
@@ -47,7 +97,7 @@ REPORT_HTML := report/$(WAVE)/laering-paa-jobbet.html
         golden-accept clean distclean editions diff preview
 
 help: ## List the targets
-	@echo "usage: make TARGET [WAVE=$(WAVE)] [KOMMUNE=<key>]"
+	@echo "usage: make TARGET [WAVE=$(WAVE)] [KOMMUNE=<key>] [FORMATS=html,pdf,docx]"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 venv: $(STAMP) ## Create .venv and install the project with its dev tools
@@ -103,7 +153,7 @@ test: $(STAMP) ## Run the test suite (pytest; extra options in PYTEST_ARGS)
 	@$(MAKE) --no-print-directory sysdeps || echo "warning: the PDF tests need the packages above"
 	@$(MAKE) --no-print-directory htmldeps || echo "warning: HTML checks need the tools above"
 	@$(MAKE) --no-print-directory officedeps || echo "warning: Word checks need the tool above"
-	$(PYTHON) -m pytest -n "$(TEST_JOBS)" --dist loadfile $(PYTEST_ARGS)
+	set -f; $(PYTHON) -m pytest -n "$$TEST_JOBS" --dist loadfile $$PYTEST_ARGS
 
 check-html: report htmldeps ## Check report/<wave>'s HTML with vnu and axe-core (WCAG 2.1 AA)
 	$(PYTHON) tests/html_checks.py $(REPORT_HTML)
@@ -112,22 +162,22 @@ lint: $(STAMP) ## Check the code with ruff
 	$(VENV)/bin/ruff check .
 
 report: $(STAMP) sysdeps ## Build the report (HTML, PDF, DOCX) into report/<wave>; KOMMUNE=<key> for one edition
-	$(LPJ) build --wave $(WAVE) --out report/$(WAVE) $(KOMMUNE_ARG)
+	$(LPJ) build --wave="$$WAVE" --out="report/$$WAVE" $(KOMMUNE_ARG) $(MANIFEST_ARG) $(FORMATS_ARG)
 
 preview: $(STAMP) ## The HTML on localhost, rebuilt on every save (KOMMUNE=<key>, PORT=8000)
-	$(LPJ) preview --wave $(WAVE) --port "$$PORT" $(KOMMUNE_ARG)
+	$(LPJ) preview --wave="$$WAVE" --port="$$PORT" $(KOMMUNE_ARG) $(MANIFEST_ARG)
 
 editions: $(STAMP) sysdeps ## Build every municipality's edition in parallel into report/<wave>/kommuner
-	$(LPJ) editions --wave $(WAVE) --out report/$(WAVE)
+	$(LPJ) editions --wave="$$WAVE" --out="report/$$WAVE" $(MANIFEST_ARG) $(FORMATS_ARG)
 
-diff: $(STAMP) ## Compare two waves into report/diff/<old>-<new> (DIFF_OLD=2002 DIFF_NEW=2005)
-	$(LPJ) diff $(DIFF_OLD) $(DIFF_NEW) --out report/diff/$(DIFF_OLD)-$(DIFF_NEW)
+diff: $(STAMP) ## Compare two waves (or builds' figures.json) into report/diff/<old>-<new> (DIFF_OLD=2002 DIFF_NEW=2005)
+	$(LPJ) diff -- "$$DIFF_OLD" "$$DIFF_NEW"
 
 verify: $(STAMP) ## Compare the published numbers with the recomputed ones
-	$(LPJ) verify --wave $(WAVE)
+	$(LPJ) verify --wave="$$WAVE"
 
 generate: $(STAMP) ## Regenerate the reconstructed respondent data of the wave
-	$(LPJ) generate --wave $(WAVE)
+	$(LPJ) generate --wave="$$WAVE"
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
@@ -143,7 +193,7 @@ golden-accept: $(STAMP) ## Accept the current output as the new golden files
 	$(PYTHON) -m tests.golden accept
 
 clean: ## Remove build output and caches (keeps .venv and data)
-	rm -rf report/$(WAVE) build .cache .pytest_cache .ruff_cache .hypothesis tests/golden/*.actual
+	rm -rf "report/$$WAVE" build .cache .pytest_cache .ruff_cache .hypothesis tests/golden/*.actual
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## Also remove .venv

@@ -14,11 +14,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from lpj_report import cache, cached_build, terminal
-from lpj_report.folders import KEEP, MARKER, replace_folder, replaceable  # noqa: F401
+from lpj_report.folders import (  # noqa: F401 (re-exported)
+    KEEP,
+    MARKER,
+    refusal,
+    replace_folder,
+    replaceable,
+    stage,
+)
 from lpj_report.paths import REPORT_DIR
 
 CHART_DIR = "figurer"
@@ -35,9 +41,9 @@ def build_report(args: argparse.Namespace) -> int:
         return 2
     console = terminal.console()
     out = Path(args.out) if args.out else REPORT_DIR / str(args.wave)
-    if out.exists() and not replaceable(out):
-        print(f"error: {terminal.shown(out)} exists and was not made by lpj build; choose "
-              "another --out", file=sys.stderr)
+    refused = refusal(Path(terminal.shown(out)))
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     # the PDF is made in a second process, started now (before the data modules are imported
     # here) so that it imports WeasyPrint while this one loads the data (lpj_report.publish)
@@ -64,21 +70,21 @@ def _build(args: argparse.Namespace, formats: list[str], out: Path, pdf, console
 
     responses = Path(args.responses) if args.responses else None
     build, variables = cached_build.load(args.wave, responses, getattr(args, "min_base", None),
-                                         protect)
+                                         getattr(args, "allow_low_min_base", False), protect)
     project = build.project
     date = render.build_date(default_date(build.wave))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    work.chmod(0o755)
+    work = stage(out)
     try:
         with terminal.steps("lpj build", 3) as progress:
             progress.step("figures")
-            labels = {"figures": project.figures, "codebook": project.codebook}
+            labels = {"figures": project.figures, "codebook": project.codebook,
+                      "lowered": lowered_of(build)}
             write_atomic(work / "figures.csv", figures_csv(build.figures, **labels))
             write_atomic(work / EXCEL_CSV, figures_csv(build.figures, excel=True, **labels))
             progress.step("text and charts")
             context = chapters_context(build, variables, created=date.isoformat(),
                                        build_date=fmt.date_long(date))
+            mark_lowered(context, build)
             progress.step(", ".join(f.upper() for f in formats))
             tables = {"figures.json": lambda html: figures_json(
                 build.figures, project.figures, build_meta(build),
@@ -177,16 +183,29 @@ def report_removed(console, removed: list[str]) -> None:
                       f"code, settings or date); rebuild it with --formats {kind}", markup=False)
 
 
-def protect(build, min_base: int | None = None) -> None:
-    """Disclosure control for the annual report: numbers with a base below the minimum
-    (data/disclosure.yaml), and those they could be worked back from, are withheld in
-    figures.json/csv, tables, charts and text alike (lpj_report.suppression)."""
+def lowered_of(build) -> dict | None:
+    """``{"min_base", "floor"}`` when the build's disclosure control was lowered below its
+    floor (--allow-low-min-base), else None."""
     from lpj_report import suppression
 
-    config = suppression.load_config(min_base)
-    project = build.project
-    result = suppression.protect_table(build.figures, project.figures, project.codebook,
-                                       config.min_base)
-    table = suppression.apply(build.figures, suppression.unit_rows(result, "alle"),
-                              config.min_base)
-    build.__dict__["figures"] = table   # replaces the cached, unprotected table
+    config = build.__dict__.get("disclosure")
+    return suppression.lowered(config) if config is not None else None
+
+
+def mark_lowered(context: dict, build) -> None:
+    """A report built with --allow-low-min-base says so on every page (render.prepare)."""
+    from lpj_report import format as fmt
+    from lpj_report import suppression
+
+    config = build.__dict__.get("disclosure")
+    if config is not None and config.lowered:
+        context["meta"]["disclosure_lowered"] = {
+            k: fmt.count(v) for k, v in suppression.lowered(config).items()}
+
+
+def protect(build, min_base: int | None = None, allow_low: bool = False) -> None:
+    """Disclosure control for the annual report (:func:`lpj_report.edition_numbers.
+    protect_wave`)."""
+    from lpj_report.edition_numbers import protect_wave
+
+    protect_wave(build, min_base, allow_low)

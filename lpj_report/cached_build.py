@@ -26,32 +26,34 @@ DATA_PARTS = ("figures", "findings", "codebook", "published", "waves", "populati
               "disclosure.yaml")
 
 
-def inputs_key(wave: str | int, responses: Path | None, min_base: int | None) -> str:
+def inputs_key(wave: str | int, responses: Path | None, min_base: int | None,
+               allow_low: bool = False) -> str:
     """The key of a build's entry: the code version, the files it reads and the options."""
     sources = [DATA_DIR / part for part in DATA_PARTS]
     sources += sorted(TEMPLATES_DIR.rglob("*.yaml"))
     if responses is not None:
         sources.append(responses)
     return cache.key("build", cache.code_version(), cache.files_digest(sources), str(wave),
-                     str(responses.resolve()) if responses is not None else "", min_base)
+                     str(responses.resolve()) if responses is not None else "", min_base,
+                     bool(allow_low))
 
 
-def load(wave: str | int, responses: Path | None, min_base: int | None,
-         protect: Callable[[Any, int | None], None]) -> tuple[Any, dict[str, Any]]:
+def load(wave: str | int, responses: Path | None, min_base: int | None, allow_low: bool,
+         protect: Callable[[Any, int | None, bool], None]) -> tuple[Any, dict[str, Any]]:
     """(the protected :class:`lpj_report.pipeline.Build`, its text variables): from the cache
     in use when it holds them, else computed (``protect`` applies the disclosure control) and
-    stored there."""
+    stored there. ``allow_low``: --allow-low-min-base."""
     from lpj_report.pipeline import Build, Project
     from lpj_report.report_context import text_variables
 
     store = cache.current()
-    entry = inputs_key(wave, responses, min_base) if store.enabled else None
+    entry = inputs_key(wave, responses, min_base, allow_low) if store.enabled else None
     if entry is not None:
         found = store.get_object("build", entry)
         if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], Build):
             return found
     build = Build.load(Project(), wave, responses)
-    protect(build, min_base)
+    protect(build, min_base, allow_low)
     variables = text_variables(build)
     if entry is not None:
         build.__dict__.pop("_members", None)   # the findings' working set, not needed after

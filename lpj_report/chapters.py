@@ -336,6 +336,23 @@ def render_source(src: Source, env: jinja2.Environment, variables: dict[str, Any
         raise ChapterError(f"{src.path.name}, line {err.lineno}: {err.message}") from None
     except jinja2.TemplateError as err:
         raise ChapterError(f"{src.path.name}: {err}") from None
+    except (ValueError, KeyError, IndexError, TypeError, ZeroDivisionError) as err:
+        # a helper that cannot word what the data give (no values to name or span): the
+        # source's line, the helper's reason, and the likely cause
+        line = _template_line(err.__traceback__)
+        at = f", line {line}" if line else ""
+        raise ChapterError(f"{src.path.name}{at}: {err}; the data in hand may have too few "
+                           "answers for this sentence (see the numbers it uses)") from None
+
+
+def _template_line(tb) -> int | None:
+    """The line of the chapter source where an error raised inside its template happened."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def parse(rendered: str, where: str) -> dict[str, Any]:

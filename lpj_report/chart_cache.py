@@ -11,14 +11,27 @@ chart's key, which :func:`entry_of` finds again from the SVG text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lpj_report import cache
 
 #: svg text → its entry, for the charts drawn or read in this process while a cache was in use
 _ENTRIES: dict[str, str] = {}
 
 
+def call_key(function: Callable, args: tuple, kwargs: dict) -> tuple | None:
+    """A chart call as something to compare: the function's name and its pickled arguments
+    (None for arguments that cannot be pickled: such a chart is drawn again)."""
+    import pickle
+
+    try:
+        return (function.__module__, function.__qualname__, pickle.dumps((args, kwargs)))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+
+
 def entry(call_key: tuple | None) -> str | None:
-    """The entry of a chart call (``charts._call_key``), or None without a cache in use."""
+    """The entry of a chart call (:func:`call_key`), or None without a cache in use."""
     if call_key is None or not cache.current().enabled:
         return None
     return cache.key("chart", cache.code_version(), *call_key)

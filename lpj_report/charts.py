@@ -108,7 +108,7 @@ def recipe(function: Callable[..., str]) -> Callable[..., str]:
     def drawn(*args, **kwargs):
         wide = _LAYOUT.get() is WIDE and not _AS_PNG.get()
         kept = _REUSE.get() if wide else None
-        key = _call_key(function, args, kwargs) if wide else None
+        key = chart_cache.call_key(function, args, kwargs) if wide else None
         if key is not None and kept is not None and key in kept:
             result = kept.pop(key)
             kept[key] = result              # the most recently used last
@@ -124,15 +124,6 @@ def recipe(function: Callable[..., str]) -> Callable[..., str]:
         return result
 
     return drawn
-
-
-def _call_key(function: Callable, args: tuple, kwargs: dict) -> tuple | None:
-    import pickle
-
-    try:
-        return (function.__module__, function.__qualname__, pickle.dumps((args, kwargs)))
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return None   # arguments that cannot be compared: drawn again
 
 
 @contextmanager
@@ -213,6 +204,7 @@ _RC = {
     "patch.force_edgecolor": False,
     "legend.frameon": False,
     "svg.fonttype": "none",
+    "text.parse_math": False,    # labels are text: "5 $ og 10 $" is no formula
     "svg.hashsalt": HASH_SALT,
     "svg.image_inline": True,
     "figure.dpi": 100,

@@ -7,6 +7,7 @@ Layer: cli (may import every layer; no module imports it).
     lpj figures --wave 2002 --out D   figures.json and figures.csv
     lpj build --wave 2002 --out D     the report (HTML, PDF, DOCX) with its figures
     lpj build --kommune hasle         one municipality's edition (report/2002/kommuner/hasle)
+    lpj build --kommune hasle --manifest fuld   the whole publication for one municipality
     lpj editions --wave 2002          every municipality's edition, in parallel
     lpj diff 2002 2005 --out D        every figure compared between two waves or builds
     lpj preview --wave 2002           the HTML on localhost, rebuilt on every save
@@ -20,12 +21,24 @@ Messages in the terminal are English; the report and the numbers quoted from it 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 from lpj_report.cli_errors import run_guarded
+from lpj_report.cli_values import (
+    alpha_value,
+    check_disclosure,
+    kommune_value,
+    min_base_value,
+    port_value,
+    wave_value,
+)
 from lpj_report.terminal import shown
+
+MANIFEST_HELP = ("editions: what the edition carries, from templates/editions/manifest.yaml "
+                 "(kort: the municipality's chapter; fuld: the whole publication; default kort)")
 
 
 def _project():
@@ -106,17 +119,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_figures(args: argparse.Namespace) -> int:
     from lpj_report.build import protect
-    from lpj_report.output import figures_csv, figures_json, write_atomic
+    from lpj_report.folders import refusal, write_folder
+    from lpj_report.output import figures_csv, figures_json
     from lpj_report.pipeline import Build
     from lpj_report.provenance import build_meta
 
+    out = Path(args.out)
+    refused = refusal(Path(shown(out)), "lpj figures", ("figures.json", "figures.csv"))
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     project = _project()
     build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
     protect(build)   # as in the report: numbers on too few answers are withheld here too
-    out = Path(args.out)
-    write_atomic(out / "figures.json", figures_json(build.figures, project.figures,
-                                                    build_meta(build)))
-    write_atomic(out / "figures.csv", figures_csv(build.figures, project.figures, project.codebook))
+    write_folder(out, "lpj figures", {
+        "figures.json": figures_json(build.figures, project.figures, build_meta(build)),
+        "figures.csv": figures_csv(build.figures, project.figures, project.codebook)})
     print(f"wrote {shown(out / 'figures.json')} and {shown(out / 'figures.csv')}")
     return 0
 
@@ -126,6 +144,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         from lpj_report.editions import build_edition
 
         return build_edition(args)
+    if args.manifest:
+        print(f"error: --manifest {args.manifest!r} chooses what a municipality's edition "
+              "carries; give --kommune too (the annual report has every chapter)",
+              file=sys.stderr)
+        return 2
     from lpj_report.build import build_report
 
     return build_report(args)
@@ -183,16 +206,21 @@ def parser() -> argparse.ArgumentParser:
         "Messages are English; the report is Danish.")
     p.add_argument("--version", action="version", version=f"lpj {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    wave = {"type": wave_value, "default": "2002",
+            "help": "survey wave: the year of a folder in data/waves (default 2002)"}
+    low = {"action": "store_true",
+           "help": "allow --min-base below the floor of data/disclosure.yaml; said on stderr "
+                   "and in every output"}
 
     g = sub.add_parser("generate", help="rebuild a reconstructed wave's responses")
-    g.add_argument("--wave", default="2002", help="survey year (default 2002)")
+    g.add_argument("--wave", **wave)
     g.add_argument("--seed", type=int, help="random seed (default: the wave's, else 2002)")
     g.add_argument("--out", help="write the responses here instead of the wave folder")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=cmd_generate)
 
     v = sub.add_parser("verify", help="published numbers beside computed values")
-    v.add_argument("--wave", default="2002")
+    v.add_argument("--wave", **wave)
     v.add_argument("--responses", help="use this data file instead of the wave's")
     v.add_argument("--all", action="store_true", help="list every target, not only mismatches")
     v.add_argument("--out", help="also write the comparison as CSV here")
@@ -200,54 +228,67 @@ def parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("figures", help="write figures.json and figures.csv (disclosure control "
                                        "as in the report)")
-    f.add_argument("--wave", default="2002")
+    f.add_argument("--wave", **wave)
     f.add_argument("--responses", help="use this data file instead of the wave's")
     f.add_argument("--out", required=True, help="output folder")
     f.set_defaults(func=cmd_figures)
 
     b = sub.add_parser("build", help="build the report (HTML, PDF, DOCX, figures)")
-    b.add_argument("--wave", default="2002")
+    b.add_argument("--wave", **wave)
     b.add_argument("--responses", help="use this data file instead of the wave's")
     b.add_argument("--out", help="output folder (default report/<year>)")
-    b.add_argument("--kommune", help="build one municipality's edition")
+    b.add_argument("--kommune", type=kommune_value, help="build one municipality's edition")
+    b.add_argument("--manifest", help=MANIFEST_HELP)
     b.add_argument("--formats", default="html,pdf,docx", help="comma-separated (default all)")
-    b.add_argument("--min-base", type=int, help="editions: hide numbers with fewer respondents "
-                   "(default: data/disclosure.yaml, 5)")
+    b.add_argument("--min-base", type=min_base_value, help="hide numbers with fewer "
+                   "respondents (default and floor: data/disclosure.yaml, 5)")
+    b.add_argument("--allow-low-min-base", **low)
     b.add_argument("--cache-dir", help="keep reusable results here (default $LPJ_CACHE_DIR, "
                    "else .cache)")
     b.add_argument("--no-cache", action="store_true", help="build without the cache")
     b.set_defaults(func=cmd_build)
 
     e = sub.add_parser("editions", help="build every municipality's edition, in parallel")
-    e.add_argument("--wave", default="2002")
+    e.add_argument("--wave", **wave)
     e.add_argument("--responses", help="use this data file instead of the wave's")
     e.add_argument("--out", help="wave report folder (default report/<year>); editions go "
                    "into <out>/kommuner/<name>")
     e.add_argument("--formats", default="html,pdf,docx", help="comma-separated (default all)")
     e.add_argument("--jobs", type=int, help="parallel workers (default: the machine's cores)")
-    e.add_argument("--kommune", action="append", help="only these (repeatable)")
-    e.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
+    e.add_argument("--kommune", action="append", type=kommune_value,
+                   help="only these (repeatable)")
+    e.add_argument("--manifest", help=MANIFEST_HELP)
+    e.add_argument("--min-base", type=min_base_value, help="hide numbers with fewer respondents")
+    e.add_argument("--allow-low-min-base", **low)
+    e.add_argument("--shard", type=_shard, metavar="I/N",
+                   help="build only the I-th of N slices of the municipalities (codebook "
+                        "order), for make -j, a Slurm array or a CI matrix; the suppression is "
+                        "computed once and shared through .cache/suppression")
     e.set_defaults(func=cmd_editions)
 
     d = sub.add_parser("diff", help="compare two waves or two figures.json files")
     d.add_argument("old", help="survey year or path to figures.json")
     d.add_argument("new", help="survey year or path to figures.json")
     d.add_argument("--out", help="write diff.html and diff.csv here")
-    d.add_argument("--alpha", type=float, default=0.05,
-                   help="false discovery rate for the Benjamini-Hochberg correction")
-    d.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
+    d.add_argument("--alpha", type=alpha_value, default=0.05,
+                   help="false discovery rate for the Benjamini-Hochberg correction, between "
+                   "0 and 1 (default 0.05)")
+    d.add_argument("--min-base", type=min_base_value, help="hide numbers with fewer respondents")
+    d.add_argument("--allow-low-min-base", **low)
     d.add_argument("--all", action="store_true", help="list every figure in the terminal")
     d.set_defaults(func=cmd_diff)
 
     w = sub.add_parser("preview", help="serve the HTML on localhost, rebuilt on every save")
-    w.add_argument("--wave", default="2002")
+    w.add_argument("--wave", **wave)
     w.add_argument("--responses", help="use this data file instead of the wave's")
-    w.add_argument("--kommune", help="preview one municipality's edition")
-    w.add_argument("--min-base", type=int, help="hide numbers with fewer respondents")
+    w.add_argument("--kommune", type=kommune_value, help="preview one municipality's edition")
+    w.add_argument("--manifest", help=MANIFEST_HELP)
+    w.add_argument("--min-base", type=min_base_value, help="hide numbers with fewer respondents")
     w.add_argument("--chapters", help="read the chapter sources (*.md) from this folder "
-                   "(default templates/chapters, templates/editions with --kommune)")
+                   "(default templates/chapters)")
     w.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
-    w.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free one)")
+    w.add_argument("--port", type=port_value, default=8000,
+                   help="port (default 8000; 0: any free one)")
     w.set_defaults(func=cmd_preview)
 
     c = sub.add_parser("validate", help="check data files against the codebook")
@@ -266,6 +307,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("shell", choices=("bash", "zsh"))
     s.set_defaults(func=cmd_completion)
     return p
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """``--shard I/N``: two whole numbers with 1 ≤ I ≤ N."""
+    parts = text.split("/")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        index, count = (int(p) for p in parts)
+        if 1 <= index <= count:
+            return index, count
+    raise argparse.ArgumentTypeError(f"{text!r} is not a slice I/N with whole numbers "
+                                     "1 ≤ I ≤ N (e.g. 1/4 … 4/4)")
 
 
 def _unknown_command(argv: list[str], p: argparse.ArgumentParser) -> str | None:
@@ -291,6 +343,7 @@ def _checked(func, args: argparse.Namespace) -> int:
     from lpj_report.wave import WaveError
 
     try:
+        check_disclosure(args)
         return func(args)
     except (CodebookError, FigureError, InputError, TargetError, WaveError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -308,7 +361,46 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:    # bare `lpj`: what it can do
         p.print_help()
         return 0
-    return run_guarded(_checked, args.func, args)
+    with stopped_by_signals():
+        try:
+            return run_guarded(_checked, args.func, args)
+        except Interrupted as stop:
+            print(f"lpj {args.command}: stopped by {stop.name}; its temporary files were "
+                  "removed, nothing was written", file=sys.stderr)
+            return 128 + stop.signum
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: raised where the command is, so that every ``finally``
+    removes its temporary files (lpj_report.folders) before lpj exits."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(signum)
+        self.signum, self.name = signum, signal.Signals(signum).name
+
+
+@contextlib.contextmanager
+def stopped_by_signals():
+    """SIGINT and SIGTERM raise :class:`Interrupted` while the command runs (main thread
+    only; the previous handlers are restored after)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Interrupted(signum)
+
+    before = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 if __name__ == "__main__":

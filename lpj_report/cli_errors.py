@@ -120,9 +120,8 @@ def describe(err: BaseException) -> str | None:
     shows it on its page."""
     if isinstance(err, DataError):
         return err.report()
-    if isinstance(err, FileNotFoundError | IsADirectoryError | PermissionError):
-        name = err.filename if err.filename is not None else ""
-        return f"error: {name}: {err.strerror or err}"
+    if isinstance(err, OSError):
+        return os_message(err)
     if isinstance(err, InputError):   # chapter, edition, model and context errors too
         return f"error: {err}"
     return None
@@ -142,8 +141,15 @@ def run_guarded(func: Callable[..., int | None], *args, **kwargs) -> int:
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_DATA_ERROR
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
-        name = err.filename if err.filename is not None else ""
-        print(f"error: {name}: {err.strerror or err}", file=sys.stderr)
+    except OSError as err:   # missing, unreadable, read-only, full disk, a file for a folder
+        print(os_message(err), file=sys.stderr)
         return EXIT_DATA_ERROR
     return int(result or 0)
+
+
+def os_message(err: OSError) -> str:
+    """``error: <file>: <reason>``, both files for a rename; nothing was left half-written
+    (every writer works in a temporary file or folder)."""
+    names = [str(n) for n in (err.filename, err.filename2) if n is not None]
+    where = " → ".join(names) if names else "a file being written"
+    return f"error: {where}: {err.strerror or err}; nothing was written"

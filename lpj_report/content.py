@@ -64,6 +64,52 @@ class Value:
         return None if self.value is None else fmt.quantize(self.value, self.decimals)
 
 
+@dataclass(frozen=True)
+class Compared:
+    """One number of a municipality beside all municipalities (a municipality's edition):
+    ``k``/``t`` are the printed values (the mark when withheld), ``direction`` and ``word`` come
+    from the Benjamini–Hochberg-corrected test of the municipality against the other
+    municipalities (:mod:`lpj_report.edition_numbers`); a difference without sure evidence is
+    ``uncertain``, never "at level"."""
+
+    figure: str
+    title: str
+    group: str
+    group_label: str
+    category: str
+    label: str
+    k: str
+    t: str
+    k_shown: bool
+    t_shown: bool
+    n_k: str
+    n_t: str
+    diff: str
+    direction: str          # over | under (significant) | uncertain (not) | '' (not tested)
+    word: str               # the comparison with all municipalities, worded
+    significant: bool
+    tested: bool
+    p: str
+    q: str
+    k_ci: str = ""          # the municipality's 95 % interval as printed
+    lineage: str = ""       # the comparison's id in the lineage: kommune.<figure>.<group>.<category>
+    k_value: float | None = field(default=None, compare=False, repr=False)
+    t_value: float | None = field(default=None, compare=False, repr=False)
+    unit: str = "pct"
+    decimals: int = 0
+    #: the municipality's own number in the predecessor wave (lpj_report.trend.Previous: its
+    #: text, the change and ▲/▼ when the change is sure), when the wave has one
+    previous: Any = None
+
+    @property
+    def k_with_previous(self) -> str:
+        """``42 % (38 % ▲)``: the municipality's number and its own previous wave's."""
+        if self.previous is None:
+            return self.k
+        mark = f" {self.previous.mark}" if self.previous.mark else ""
+        return f"{self.k} ({self.previous.text}{mark})"
+
+
 def ci_decimals(unit: str, decimals: int) -> int:
     """Decimals of a printed interval: as the estimate, but at least one for means (an
     interval of whole years would hide its width)."""
@@ -87,6 +133,16 @@ class FigureView:
     ranked_groups: dict[str, list[Value]] = field(default_factory=dict)
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)   # lpj_report.trend
     previous_year: str = ""
+    #: a municipality's edition: its numbers beside these (``compared[group][category]``)
+    compared_cells: dict[str, dict[str, Compared]] = field(default_factory=dict)
+
+    def compared(self, category: str, group: str = ALL) -> Compared:
+        """The municipality's number of ``category`` (in ``group``) beside all municipalities;
+        only in a municipality's edition, for the figures its manifest publishes."""
+        try:
+            return self.compared_cells[group][category]
+        except KeyError:
+            raise KeyError(f"{self.id}: no municipality number for {group}/{category}") from None
 
     @property
     def alle(self) -> dict[str, Value]:

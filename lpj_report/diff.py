@@ -60,6 +60,8 @@ from lpj_report.comparison import (  # noqa: F401 (compare, year_over_year: re-e
 from lpj_report.paths import REPORT_DIR
 from lpj_report.readers import read_figures_json
 
+DIFF_FILES = ("diff.html", "diff.csv")
+
 
 @dataclass
 class Side:
@@ -265,11 +267,15 @@ def run_diff(args: argparse.Namespace) -> int:
     """``lpj diff OLD NEW``: the comparison in the terminal, and diff.html and diff.csv in
     ``--out`` (default ``report/diff/<old>-<new>``)."""
     from lpj_report import diff_view, terminal
-    from lpj_report.output import write_atomic
+    from lpj_report.folders import refusal, write_folder
     from lpj_report.pipeline import Project
-    from lpj_report.suppression import load_config
+    from lpj_report.suppression import load_config, lowered
 
-    config = load_config(args.min_base)
+    config = load_config(args.min_base, getattr(args, "allow_low_min_base", False))
+    if args.out:
+        refused = refusal(Path(terminal.shown(args.out)), "lpj diff", DIFF_FILES)
+        if refused:
+            raise InputError(refused)
     project = Project()
     old = load_side(args.old, project, config.min_base)
     new = load_side(args.new, project, config.min_base)
@@ -278,6 +284,7 @@ def run_diff(args: argparse.Namespace) -> int:
                     new_spread=new.spread, untested=declared_differently(old, new))
     view = diff_view.make(table, project, old, new, alpha=args.alpha,
                           min_base=config.min_base)
+    view.disclosure_lowered = lowered(config)
     page = diff_view.html(view).encode("utf-8")
     rows = diff_view.csv_bytes(view)
     out = Path(args.out) if args.out else default_out(old.slug, new.slug)
@@ -285,8 +292,10 @@ def run_diff(args: argparse.Namespace) -> int:
     messages = terminal.console()
     for note in notes + diff_view.warnings(view):
         messages.print(f"warning: {note}", markup=False)
-    write_atomic(out / "diff.html", page)
-    write_atomic(out / "diff.csv", rows)
+    refused = refusal(Path(terminal.shown(out)), "lpj diff", DIFF_FILES)   # the default folder too
+    if refused:
+        raise InputError(refused)
+    write_folder(out, "lpj diff", {"diff.html": page, "diff.csv": rows})
     messages.print(f"wrote {terminal.shown(out / 'diff.html')} and "
                    f"{terminal.shown(out / 'diff.csv')}", markup=False)
     return 0

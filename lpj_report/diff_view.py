@@ -35,7 +35,7 @@ from lpj_report import format as fmt
 from lpj_report.comparison import STATUS_ORDER
 from lpj_report.figures import ALL, category_keys, group_keys
 from lpj_report.paths import TEMPLATES_DIR
-from lpj_report.places import CHAPTERS_DIR, EDITIONS_DIR, Chapter, Place, chapters, report_places
+from lpj_report.places import CHAPTERS_DIR, Chapter, Place, chapters, report_places
 from lpj_report.readers import read_yaml
 
 if TYPE_CHECKING:   # annotations only: lpj_report.diff imports this module
@@ -134,6 +134,7 @@ class DiffView:
     alpha: float
     min_base: int
     chapters: list[Chapter]
+    disclosure_lowered: dict | None = None   # --allow-low-min-base (suppression.lowered)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -230,9 +231,17 @@ def _labels(project, fig, side_titles: dict[str, str], figure: str, group: str,
 def make(table: pd.DataFrame, project, old: Side, new: Side, *, alpha: float,
          min_base: int) -> DiffView:
     """The view of a comparison (``table`` from :func:`lpj_report.diff.compare`)."""
-    folder = EDITIONS_DIR if new.kommune or old.kommune else CHAPTERS_DIR
-    places = report_places(project.figures, folder)
-    parts = chapters(folder)
+    sections = None
+    if new.kommune or old.kommune:   # an edition: the chapter sources of its manifest
+        from lpj_report.edition_names import EditionError, load_manifest
+
+        name = str(new.meta.get("manifest") or old.meta.get("manifest") or "") or None
+        try:
+            sections = load_manifest(name).sections
+        except EditionError:
+            sections = load_manifest().sections
+    places = report_places(project.figures, CHAPTERS_DIR, sections)
+    parts = chapters(CHAPTERS_DIR, sections)
     chapter_rank = {c.id: i for i, c in enumerate(parts)}
     other = Chapter("", "", wording()["other_chapter"])
     registry = project.registry
@@ -317,6 +326,10 @@ def csv_bytes(view: DiffView) -> bytes:
         records.append(rec)
     frame = pd.DataFrame(records)
     columns = [c for c in CSV_COLUMNS if c in frame.columns]
+    if view.disclosure_lowered:     # --allow-low-min-base: every row says so
+        frame = frame.assign(min_base=view.disclosure_lowered["min_base"],
+                             min_base_floor=view.disclosure_lowered["floor"])
+        columns += ["min_base", "min_base_floor"]
     if "kommune" in columns and not frame["kommune"].astype(str).str.len().any():
         columns.remove("kommune")
     buffer = io.StringIO()
@@ -381,13 +394,15 @@ def _environment() -> jinja2.Environment:
 
 def html(view: DiffView) -> str:
     """``diff.html``: one self-contained page (styles inline, the chart as a data URI)."""
-    from lpj_report.render import _notices
+    from lpj_report.render import _notices, disclosure_notice
 
     notices = []
     for side in (view.old, view.new):
         notice = _notices().get(side.status)
         if notice and notice not in notices:
             notices.append(notice)
+    if view.disclosure_lowered:
+        notices.append(disclosure_notice(view.disclosure_lowered))
     counts = view.counts
     summary = wording()["summary"]
     svg = chart_svg(view)

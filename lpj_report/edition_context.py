@@ -1,90 +1,38 @@
-"""The report context (docs/report-context.md) of one municipality's edition.
+"""A municipality's edition as a report context: the annual report's pipeline for one unit.
 
-Layer: render (imports base to charts modules and ``report_context``, never a command). The
-templates of ``templates/editions/*.yaml`` see ``K`` (the municipality), ``E`` (the comparisons,
-:class:`Cmp` per figure, group and category), ``SIG``, ``W`` and ``S`` (see
-:mod:`lpj_report.editions`); a block ``{edition_figure: <id>}`` becomes a chart of the municipality
-beside all municipalities (:func:`paired_chart`) with its table.
+Layer: render (imports base to charts modules and ``report_context``, never a command).
+
+An edition is made from the report's own chapter sources (``templates/chapters``) by
+:func:`lpj_report.report_context.chapters_context`, like the annual report. It differs in what
+the sources see and which of them it reads (the manifest, ``templates/editions/manifest.yaml``):
+
+* ``F`` — the whole survey's figures as in the annual report (disclosure-protected), and for
+  every figure the manifest publishes per municipality also the municipality's numbers beside
+  all municipalities: ``F[id].compared(category, group)`` is a :class:`lpj_report.content.
+  Compared`, and a figure or table block of such a figure shows both (:mod:`lpj_report.paired`);
+* ``U`` — the unit: ``U.kommune`` is true, ``U.navn``, ``U.svar`` (its answers), ``U.significant``
+  (its comparisons that the test calls sure) …; in the annual report ``U.kommune`` is false;
+* ``R``, ``W``, ``O``, ``D``, ``Y`` — as in the annual report (the whole survey's).
+
+Only the numbers of the manifest's figures are the municipality's own, so the disclosure
+control across all municipalities (:mod:`lpj_report.edition_numbers`) covers every number of
+the municipality that any edition prints.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from lpj_report import format as fmt
-from lpj_report.edition_names import EDITIONS_DIR, MANIFEST, EditionError
+from lpj_report import paired
+from lpj_report.content import ALL_LABEL, Compared, FigureView, _group_label, _label, ci_decimals
+from lpj_report.edition_names import CHAPTERS_DIR, Manifest, load_manifest
 from lpj_report.edition_numbers import ALPHA, Cube
-from lpj_report.figures import ALL, category_keys, group_keys
-from lpj_report.readers import read_yaml
-
-TOTAL_LABEL = "Alle kommuner"
-WORDS_FILE = EDITIONS_DIR / "_ord.yaml"
-
-
-@dataclass(frozen=True)
-class Cmp:
-    """One number of the edition for the templates: the municipality beside all
-    municipalities. ``k``/``t`` are printed values (the mark when suppressed)."""
-
-    figure: str
-    title: str
-    group: str
-    group_label: str
-    category: str
-    label: str
-    k: str
-    t: str
-    k_shown: bool
-    t_shown: bool
-    n_k: str
-    n_t: str
-    diff: str
-    direction: str          # over | under (significant) | uncertain (not) | '' (not tested)
-    word: str               # the comparison with all municipalities, worded (templates/editions/_ord.yaml)
-    significant: bool
-    tested: bool
-    p: str
-    q: str
-    k_ci: str = ""          # the municipality's 95 % interval as printed
-    lineage: str = ""       # the comparison's id in the lineage: kommune.<figure>.<group>.<category>
-    k_value: float | None = field(default=None, compare=False, repr=False)
-    t_value: float | None = field(default=None, compare=False, repr=False)
-    unit: str = "pct"
-    decimals: int = 0
-
-
-@dataclass
-class EFigure:
-    id: str
-    title: str
-    population: str
-    unit: str
-    decimals: int
-    groups: list[tuple[str, str]]
-    categories: list[tuple[str, str]]
-    cell: dict[str, dict[str, Cmp]]
-
-    @property
-    def alle(self) -> dict[str, Cmp]:
-        return self.cell[ALL]
-
-    @property
-    def base_k(self) -> str:
-        return next(iter(self.cell[ALL].values())).n_k
-
-    @property
-    def base_t(self) -> str:
-        return next(iter(self.cell[ALL].values())).n_t
-
-    @property
-    def shown(self) -> bool:
-        return next(iter(self.cell[ALL].values())).k_shown
+from lpj_report.figures import ALL
 
 
 def _p_text(p) -> str:
@@ -110,54 +58,74 @@ def _diff_text(d, unit: str, decimals: int) -> str:
     return text + (fmt.NBSP + "år" if unit == "years" else "")
 
 
-@cache
-def _words() -> dict[str, Any]:
-    return read_yaml(WORDS_FILE, "phrase file") or {}
-
-
-def comparison_word(direction: str, unit: str) -> str:
-    """How the municipality compares with all municipalities, from its BH-corrected test:
-    ``templates/editions/_ord.yaml`` (a difference without evidence is never "at level")."""
-    if not direction:
-        return ""
-    kind = "mean" if unit == "years" else "pct"
-    key = direction if direction == "uncertain" else f"{direction}_{kind}"
-    return str(_words()["sammenligning"][key])
-
-
 def _ci_text(r: dict, unit: str, decimals: int) -> str:
-    from lpj_report.content import ci_decimals
-
     low, high = r.get("ci_low"), r.get("ci_high")
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return ""
     return fmt.interval(float(low), float(high), unit, ci_decimals(unit, decimals))
 
 
-def vs_all(c: Cmp) -> str:
-    """The comparison of one number with all municipalities, as a phrase carrying its test in
-    the lineage: "sikkert flere end i alle kommuner under ét (40 %; korrigeret p = 0,012)"."""
-    from lpj_report.chapters import CLOSE, OPEN, SEP
+def previous_cube(cube: Cube) -> Cube | None:
+    """The editions' numbers of the predecessor wave (``predecessor`` in wave.yaml), protected
+    as its own editions were; None when the wave has none. Computed once per wave."""
+    if "previous" not in cube.shared:
+        from lpj_report.edition_numbers import make_cube
+        from lpj_report.pipeline import Build
+        from lpj_report.wave import WaveError
 
-    if not c.word:
-        return ""
-    return f"{OPEN}{c.lineage}{SEP}{c.word} ({c.t}; korrigeret {c.q}){CLOSE}"
+        year = cube.build.wave.meta.get("predecessor")
+        previous = None
+        if year:
+            try:
+                before = Build.load(cube.project, year)
+            except WaveError:
+                before = None
+            if before is not None:
+                previous = make_cube(cube.project, before, cube.config.min_base,
+                                     cube.config.lowered)
+        cube.shared["previous"] = previous
+    return cube.shared["previous"]
 
 
-def edition_views(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, EFigure]:
-    from lpj_report.content import ALL_LABEL, POPULATION_LABELS, _group_label, _label
+def own_previous(cube: Cube, rows: pd.DataFrame, key: str) -> dict[tuple[str, str, str], Any]:
+    """The municipality's own numbers of the predecessor wave beside this wave's: per (figure,
+    group, category) a :class:`lpj_report.trend.Previous` (the change tested by the two-
+    proportion z-test or Welch's t-test, Benjamini–Hochberg over the edition's changes; none for
+    a number withheld in either wave)."""
+    from lpj_report.comparison import year_over_year
+    from lpj_report.edition_numbers import edition_rows
+    from lpj_report.trend import previous_values
 
+    before = previous_cube(cube)
+    if before is None or key not in before.units:
+        return {}
+    old = edition_rows(before, key)
+
+    def spread(c: Cube) -> dict:
+        return {(fid, g): s for (scope, fid, g), s in c.spread.items() if scope == key}
+
+    table = year_over_year(old[old["kommune"] == key], rows[rows["kommune"] == key],
+                           old_spread=spread(before), new_spread=spread(cube))
+    units = {f.id: (str(r["unit"]), int(r["decimals"])) for f in cube.figures
+             for r in rows[rows["figure"] == f.id].head(1).to_dict(orient="records")}
+    return previous_values(str(before.build.wave.year), table, units)
+
+
+def compared_cells(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, dict]:
+    """Per figure of the manifest: ``{group: {category: Compared}}`` — the municipality's row
+    of :func:`lpj_report.edition_numbers.edition_rows` (its value or the mark, its interval,
+    base, difference, test and q) beside the same row of all municipalities, and its own
+    number of the predecessor wave (:func:`own_previous`)."""
     cb = cube.project.codebook
+    before = own_previous(cube, rows, key)
     mark = cube.config.mark
     mine = rows[rows["kommune"] == key]
     total = rows[rows["kommune"] == ALL]
     t_by_key = {(r["figure"], r["group"], r["category"]): r
                 for r in total.to_dict(orient="records")}
-    views: dict[str, EFigure] = {}
+    out: dict[str, dict] = {}
     for fig in cube.figures:
-        cats = category_keys(fig, cb)
-        groups = group_keys(fig, cb)
-        cell: dict[str, dict[str, Cmp]] = {g: {} for g in groups}
+        cell: dict[str, dict[str, Compared]] = {}
         for r in mine[mine["figure"] == fig.id].to_dict(orient="records"):
             t = t_by_key[(fig.id, r["group"], r["category"])]
             unit, dec = r["unit"], int(r["decimals"])
@@ -166,7 +134,7 @@ def edition_views(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, EFigure
             tested = not pd.isna(r["p_value"]) if r["p_value"] is not None else False
             direction = str(r["direction"] or "")
             k_empty = not r["suppressed"] and pd.isna(r["value"])
-            cell[r["group"]][r["category"]] = Cmp(
+            cell.setdefault(r["group"], {})[r["category"]] = Compared(
                 figure=fig.id, title=fig.title, group=r["group"],
                 group_label=ALL_LABEL if r["group"] == ALL else _group_label(cb, fig, r["group"]),
                 category=r["category"], label=_label(cb, fig, r["category"]),
@@ -177,222 +145,103 @@ def edition_views(cube: Cube, rows: pd.DataFrame, key: str) -> dict[str, EFigure
                 n_k=mark if r["suppressed"] else fmt.count(int(r["base"])),
                 n_t=mark if t["suppressed"] else fmt.count(int(t["base"])),
                 diff=_diff_text(r["diff"], unit, dec), direction=direction,
-                word=comparison_word(direction, unit), significant=bool(r["significant"]),
-                tested=tested, p=_p_text(r["p_value"]), q=_p_text(r["q_value"]),
+                word=paired.comparison_word(direction, unit),
+                significant=bool(r["significant"]), tested=tested,
+                p=_p_text(r["p_value"]), q=_p_text(r["q_value"]),
                 k_ci=_ci_text(r, unit, dec) if k_shown else "",
                 lineage=f"kommune.{fig.id}.{r['group']}.{r['category']}",
                 k_value=None if not k_shown else float(r["value"]),
-                t_value=None if not t_shown else float(t["value"]), unit=unit, decimals=dec)
-        views[fig.id] = EFigure(
-            id=fig.id, title=fig.title,
-            population=POPULATION_LABELS.get(fig.population, fig.population),
-            unit=str(mine[mine["figure"] == fig.id]["unit"].iloc[0]), decimals=fig.decimals,
-            groups=[(g, ALL_LABEL if g == ALL else _group_label(cb, fig, g)) for g in groups],
-            categories=[(c, _label(cb, fig, c)) for c in cats], cell=cell)
-    return views
+                t_value=None if not t_shown else float(t["value"]), unit=unit, decimals=dec,
+                previous=before.get((fig.id, r["group"], r["category"])) if k_shown else None)
+        out[fig.id] = cell
+    return out
 
 
-def _recipe(function):
-    """charts.recipe, applied when the chart is drawn (importing editions draws nothing), so
-    that the chart can be drawn again narrow or as PNG."""
-    import functools
-
-    @functools.wraps(function)
-    def drawn(*args, **kwargs):
-        from lpj_report import charts
-
-        return charts.recipe(function)(*args, **kwargs)
-
-    return drawn
-
-
-@_recipe
-def paired_chart(labels: list[str], k: list[float | None], t: list[float | None], names,
-                 *, unit: str = "pct", decimals: int = 0, mark: str = "◊") -> str:
-    """Horizontal bars, two per item: the municipality and all municipalities. A suppressed
-    value has no bar; its label is the mark."""
-    from lpj_report import charts
-    from lpj_report.charts import Figure as MplFigure
-
-    values = [v for v in (*k, *t) if v is not None]
-    with charts.house_style() as palette:
-        n = len(labels)
-        fig = MplFigure(figsize=(charts.width_in(), charts._bar_height(n, per_row=0.62, extra=1.0)))
-        ax = fig.subplots()
-        limit = charts._limit(values or [0.0], unit)
-        height = 0.38
-        colours = [palette[0], palette[6]]
-        for side, (vals, colour) in enumerate(zip((k, t), colours, strict=True)):
-            ys = [i + (side - 0.5) * height for i in range(n)]
-            ax.barh(ys, [v or 0.0 for v in vals], height=height * 0.92, color=colour)
-            for y, v in zip(ys, vals, strict=True):
-                text = mark if v is None else fmt.unit_value(v, unit, decimals)
-                ax.text((v or 0.0) + limit * 0.01, y, text, va="center", ha="left", fontsize=8)
-        charts._axis(ax, unit, limit)
-        ax.set_yticks(list(range(n)), [charts._wrap(lab) for lab in labels])
-        ax.invert_yaxis()
-        charts._legend(fig, ax, list(names), colours)
-        return charts._finish(fig)
-
-
-def _items(view: EFigure, spec: dict) -> tuple[str, list[Cmp]]:
-    """The comparisons a block shows: categories of one group, or one category by group."""
-    if spec.get("category"):
-        c = spec["category"]
-        if c not in dict(view.categories):
-            raise EditionError(f"{view.id}: no category {c!r}")
-        groups = [g for g, _ in view.groups if c in view.cell[g]
-                  and (g == ALL or view.cell[g][c].n_t != "0")]
-        return "groups", [view.cell[g][c] for g in groups]
-    group = spec.get("group", ALL)
-    cats = spec.get("categories") or [c for c, _ in view.categories]
-    unknown = [c for c in cats if c not in view.cell[group]]
-    if unknown:
-        raise EditionError(f"{view.id}: no categories {unknown}")
-    return "categories", [view.cell[group][c] for c in cats]
-
-
-def edition_block(raw: dict, views: dict[str, EFigure], kname: str, cube: Cube,
-                  where: str) -> dict:
-    """A rendered edition block (``edition_figure``) → a report-context figure or table block."""
-    fid = raw["edition_figure"]
-    if fid not in views:
-        raise EditionError(f"{where}: figure {fid!r} is not in {MANIFEST.name}")
-    view = views[fid]
-    mode, items = _items(view, raw)
-    mark = cube.config.mark
-    label_of = (lambda c: c.group_label) if mode == "groups" else (lambda c: c.label)
-    labels = {**(raw.get("labels") or {})}
-
-    def name(c: Cmp) -> str:
-        return labels.get(c.group if mode == "groups" else c.category, label_of(c))
-
-    def forskel(c: Cmp) -> str:
-        if not c.k_shown:
-            return mark if c.k == mark else "–"
-        if not c.tested:
-            return "–"
-        return c.diff + (" *" if c.significant else "")
-
-    if mode == "groups":
-        columns = ["", kname, f"Antal svar, {kname}", TOTAL_LABEL, "Antal svar, alle", "Forskel"]
-        body = [[name(c), c.k, c.n_k, c.t, c.n_t, forskel(c)] for c in items]
-    else:
-        columns = ["", kname, TOTAL_LABEL, "Forskel"]
-        body = [[name(c), c.k, c.t, forskel(c)] for c in items]
-        first = items[0]
-        body.append(["Antal svar", first.n_k, first.n_t, ""])
-    note = raw.get("note") or f"Kilde: {view.population}. Figur-id: {fid}."
-    has_mark = any(mark in cell for row in body for cell in row[1:])
-    has_star = any(c.significant for c in items)
-    if has_mark:
-        note += (f" {mark}: tallet vises ikke af diskretionshensyn – det bygger på færre end "
-                 f"{fmt.count(cube.config.min_base)} svar, eller det ville kunne regnes ud fra "
-                 "andre viste tal.")
-    if has_star:
-        note += (" *: forskellen til de øvrige kommuner er statistisk signifikant "
-                 "(Benjamini–Hochberg-korrigeret, 5 %).")
-    block = {"type": raw.get("type", "figure"), "title": raw.get("title") or view.title,
-             "table": {"columns": columns, "rows": body}, "note": note, "figure": fid}
-    if block["type"] == "figure":
-        block["svg"] = paired_chart(
-            [name(c) for c in items], [c.k_value for c in items], [c.t_value for c in items],
-            (kname, TOTAL_LABEL), unit=view.unit, decimals=view.decimals, mark=mark)
-        block["alt"] = raw.get("alt") or _alt(view, items, kname, name, mark)
-    return block
-
-
-def _alt(view: EFigure, items: list[Cmp], kname: str, name, mark: str) -> str:
-    parts = []
-    for c in items:
-        k = c.k if c.k_shown else "vises ikke"
-        parts.append(f"{name(c).lower()}: {k} i {kname}, {c.t} i alle kommuner")
-    return f"{view.title}. " + "; ".join(parts) + "."
-
-
-def kommune_facts(cube: Cube, key: str, rows: pd.DataFrame) -> dict[str, Any]:
+def unit_facts(cube: Cube, key: str, rows: pd.DataFrame,
+               cells: dict[str, dict]) -> dict[str, Any]:
+    """``U``: the municipality, its answers and what its edition withholds and tests."""
     cb = cube.project.codebook
     data = cube.build.data
     mine = data["kommune"] == key
     mine_rows = rows[rows["kommune"] == key]
     suppressed = mine_rows[mine_rows["suppressed"].astype(bool)]
+    navn = cb["kommune"].label_of(key)
+    significant = [c for fig in cells.values() for group in fig.values() for c in group.values()
+                   if c.significant]
     return {
+        "kommune": True,
         "key": key,
-        "navn": (navn := cb["kommune"].label_of(key)),
+        "navn": navn,
         "navn_gen": navn + ("'" if navn[-1:].lower() in "sxz" else "s"),
         "svar": fmt.count(int(mine.sum())),
         "svar_alle": fmt.count(len(data)),
         "andel": fmt.percent(100 * float(mine.mean()), 0),
         "antal_skjulte": fmt.count(len(suppressed)),
         "antal_test": fmt.count(int(mine_rows["p_value"].notna().sum())),
-        "antal_signifikante": fmt.count(int(mine_rows["significant"].fillna(False).sum())),
+        "antal_signifikante": fmt.count(len(significant)),
         "skjulte": len(suppressed) > 0,
+        "significant": significant,
+        "min_base": fmt.count(cube.config.min_base),
+        "mark": cube.config.mark,
+        "alpha": fmt.percent(100 * ALPHA, 0),
+        "mark_raw": cube.config.mark,
+        "min_base_raw": cube.config.min_base,
+        "previous_year": (str(previous_cube(cube).build.wave.year)
+                          if previous_cube(cube) is not None else ""),
     }
+
+
+def wave_variables(cube: Cube) -> dict[str, Any]:
+    """What the chapter sources see of the whole survey (``F``, ``R``, ``W`` …), computed once
+    per wave and shared by every edition (the cube's build is disclosure-protected first, as
+    the annual report is)."""
+    if "text" not in cube.shared:
+        from lpj_report.edition_numbers import protect_wave
+        from lpj_report.report_context import text_variables
+
+        protect_wave(cube.build, cube.config.min_base, cube.config.lowered)
+        cube.shared["text"] = text_variables(cube.build)
+    return cube.shared["text"]
 
 
 def edition_variables(cube: Cube, key: str, rows: pd.DataFrame) -> dict[str, Any]:
-    """What the edition's sources see (``K``, ``E``, ``SIG``, ``W``, ``S``): everything that
-    comes from the data. ``lpj preview`` keeps it while only the text changes."""
-    from lpj_report.report_context import wave_facts
+    """What an edition's sources see: the whole survey's variables, with the manifest's figures
+    carrying the municipality's numbers and ``U`` the municipality. ``lpj preview`` keeps it
+    while only the text changes."""
+    base = wave_variables(cube)
+    cells = compared_cells(cube, rows, key)
+    views: dict[str, FigureView] = dict(base["F"])
+    for fid, cell in cells.items():
+        if fid in views:
+            views[fid] = dataclasses.replace(views[fid], compared_cells=cell)
+    return {**base, "F": views, "U": unit_facts(cube, key, rows, cells)}
 
-    views = edition_views(cube, rows, key)
-    sig = [c for v in views.values() for g in v.cell.values() for c in g.values()
-           if c.significant]
-    return {
-        "K": kommune_facts(cube, key, rows), "E": views, "SIG": sig,
-        "W": wave_facts(cube.build),
-        "S": {"min_base": fmt.count(cube.config.min_base), "mark": cube.config.mark,
-              "alpha": fmt.percent(100 * ALPHA, 0)},
-    }
+
+def title_page(cube: Cube, key: str, manifest: Manifest) -> dict[str, str]:
+    """The title page of an edition (``templates/editions/_ord.yaml``, the manifest's
+    subtitle)."""
+    year = str(cube.build.wave.year)
+    navn = cube.project.codebook["kommune"].label_of(key)
+    return {"title": paired.text("titel", navn=navn),
+            "subtitle": (manifest.subtitle or str(paired.words()["tekst"]["undertitel"]))
+            .format(aar=year),
+            "edition": paired.text("udgave", navn=navn, aar=year),
+            "description": paired.text("beskrivelse", navn=navn, aar=year)}
 
 
 def edition_context(cube: Cube, key: str, rows: pd.DataFrame, *, created: str,
-                    build_date: str, folder: Path | None = None, env=None,
+                    build_date: str, manifest: str | None = None, folder=None, env=None,
                     variables: dict[str, Any] | None = None) -> dict:
-    """The report context (docs/report-context.md) of one municipality's edition, from the
-    sources of ``folder`` (default ``EDITIONS_DIR``). ``env`` (a chapter environment) and
-    ``variables`` (:func:`edition_variables`) are reused when given (``lpj preview``: a text
-    edit neither compiles the unchanged sources nor computes the comparisons again)."""
-    from lpj_report.chapters import read_source
-    from lpj_report.provenance import git_version
-    from lpj_report.report_context import chapter_environment, chapter_sources, section
-    from lpj_report.wave import sha256
+    """The report context (docs/report-context.md) of one municipality's edition: the chapter
+    sources its manifest names (``manifest``: an edition of ``templates/editions/manifest.yaml``,
+    default the one marked ``default``) rendered by the annual report's
+    :func:`~lpj_report.report_context.chapters_context`. ``env`` and ``variables``
+    (:func:`edition_variables`) are reused when given (``lpj preview``)."""
+    from lpj_report.report_context import chapter_environment, chapters_context
 
-    build = cube.build
+    folder = folder or CHAPTERS_DIR
+    chosen = load_manifest(manifest, folder)
     variables = variables or edition_variables(cube, key, rows)
-    views, facts = variables["E"], variables["K"]
-    env = env or chapter_environment(build)
-    # the comparison phrase is the edition's own: a render variable, not a global of the
-    # chapters' environment, which the annual report shares
-    variables = {**variables, "vs_all": vs_all}
-    parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in chapter_sources(folder or EDITIONS_DIR):
-        sec = section(path, env, variables, {}, cube.project.registry)
-        if sec is None:
-            continue
-        sec["blocks"] = [
-            edition_block(b, views, facts["navn"], cube, f"{path.name}: blocks[{i}]")
-            if "edition_figure" in b else b for i, b in enumerate(sec["blocks"])]
-        parts[read_source(path).kind].append(sec)
-    meta = {
-        "title": f"Læring på jobbet – {facts['navn']}",
-        "subtitle": f"Kommuneudgave {build.wave.year}",
-        "publisher": "KL og KTO",
-        "edition": (f"{facts['navn']} Kommune sammenlignet med alle kommuner i "
-                    f"spørgeskemaundersøgelsen {build.wave.year}"),
-        "description": f"{facts['navn']}s tal fra Læring på jobbet {build.wave.year} ved siden "
-                       "af alle kommuners.",
-        "status": build.wave.status,
-        "created": created,
-        "provenance": {
-            "data_file": build.wave.responses_path.name,
-            "data_sha256": sha256(build.wave.responses_path),
-            "codebook_version": cube.project.codebook.version,
-            "code_version": git_version(),
-            "build_date": build_date,
-        },
-    }
-    context = {"meta": meta, "chapters": parts["chapter"], "appendices": parts["appendix"]}
-    if parts["introduction"]:
-        context["introduction"] = parts["introduction"][0]
-    return context
+    return chapters_context(cube.build, variables, created=created, build_date=build_date,
+                            env=env or chapter_environment(cube.build), folder=folder,
+                            sections=chosen.sections, meta=title_page(cube, key, chosen))

@@ -37,17 +37,20 @@ class Cube:
     suppression: Any
     config: Any
     spread: dict[tuple[str, str, str], tuple[float, float, int]] = field(default_factory=dict)
+    #: what every edition's text sees of the whole survey, computed once
+    #: (:func:`lpj_report.edition_context.wave_variables`)
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def municipalities(self) -> list[str]:
         return list(self.units)
 
 
-def make_cube(project, build, min_base: int | None = None) -> Cube:
+def make_cube(project, build, min_base: int | None = None, allow_low: bool = False) -> Cube:
     from lpj_report import suppression
     from lpj_report.comparison import mean_spread
 
-    config = suppression.load_config(min_base)
+    config = suppression.load_config(min_base, allow_low)
     registry = project.registry
     missing = [i for i in edition_figure_ids() if i not in registry]
     if missing:
@@ -75,6 +78,24 @@ def make_cube(project, build, min_base: int | None = None) -> Cube:
     result = suppression.protect(data, cb, figures, pops, min_base=config.min_base,
                                  unit_var="kommune")
     return Cube(project, build, figures, total, units, result, config, spread)
+
+
+def protect_wave(build, min_base: int | None = None, allow_low: bool = False) -> None:
+    """Disclosure control for the whole survey's numbers (the annual report, and the whole
+    survey's figures in an edition): numbers with a base below the minimum
+    (data/disclosure.yaml), and those they could be worked back from, are withheld in
+    figures.json/csv, tables, charts and text alike (:mod:`lpj_report.suppression`)."""
+    from lpj_report import suppression
+
+    config = suppression.load_config(min_base, allow_low)
+    build.__dict__["disclosure"] = config   # build_meta and the report context record it
+    project = build.project
+    result = suppression.protect_table(build.figures, project.figures, project.codebook,
+                                       config.min_base)
+    table = suppression.apply(build.figures, suppression.unit_rows(result, "alle"),
+                              config.min_base)
+    build.__dict__["figures"] = table   # replaces the cached, unprotected table
+    build.__dict__.pop("findings", None)  # tested again on the protected table
 
 
 def _test(fig: Figure, k: dict, t: dict, spread: dict, key: str) -> tuple[float, float, str]:

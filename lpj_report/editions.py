@@ -4,24 +4,16 @@ Layer: cli (may import every layer; only lpj_report.cli imports it).
 
 ``lpj build --kommune NAME`` (``make report KOMMUNE=NAME``) builds one edition into
 ``report/<year>/kommuner/<key>/``; ``lpj editions`` (``make editions``) builds all of them in
-parallel, the data loaded and the suppression computed once.
+parallel, the data loaded, the whole survey's text variables and the suppression computed once.
 
-An edition is a shorter report, written in ``templates/editions/*.yaml`` (the same mechanism as
-``templates/chapters``: strict Jinja strings rendered by :func:`lpj_report.report_context.section`).
-Its figures are listed in ``templates/editions/_figurer.yaml``; only those are published per
-municipality. The templates see
-
-* ``K`` — the municipality (``K.navn``, ``K.svar`` …);
-* ``E[figure id]`` — the comparisons, ``E['kap2.laering'].alle.hoej`` is a :class:`Cmp` with the
-  municipality's value ``k``, the total ``t``, the difference and ``word`` ("højere end", "lavere
-  end" or "på niveau med"), decided by a test of the municipality against the other
-  municipalities (two-proportion z-test, Fisher's exact test for small counts, Welch's t-test for
-  means) with Benjamini–Hochberg over every comparison of the edition;
-* ``SIG`` — the significant comparisons; ``W`` — survey facts; ``S`` — disclosure settings.
-
-A block ``{type: figure, edition_figure: <id>}`` (or ``type: table``) becomes a chart of the
-municipality beside all municipalities and a table with the two columns; ``category:`` picks one
-category across the breakdown's groups, ``categories:`` picks categories of the whole population.
+An edition is the annual report's pipeline for one unit (:mod:`lpj_report.edition_context`):
+the same chapter sources (``templates/chapters``), chosen by the manifest
+(``templates/editions/manifest.yaml``: ``--manifest kort`` the municipality's own chapter and
+appendix, ``--manifest fuld`` the whole publication), the same blocks, charts and tables. The
+figures the manifest lists carry the municipality's numbers beside all municipalities, each
+tested against the other municipalities (two-proportion z-test, Fisher's exact test for small
+counts, Welch's t-test for means) with Benjamini–Hochberg over every test of the edition
+(:mod:`lpj_report.edition_numbers`).
 
 Disclosure control (:mod:`lpj_report.suppression`) runs over all municipalities together, so that
 no suppressed number can be worked out by combining editions. Suppressed numbers print as the mark
@@ -34,22 +26,27 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
 from lpj_report import format as fmt
-from lpj_report import terminal
-from lpj_report.edition_context import edition_context, edition_variables  # noqa: F401
+from lpj_report import paired, terminal
+from lpj_report.edition_context import (  # noqa: F401 (edition_variables re-exported)
+    edition_context,
+    edition_variables,
+    wave_variables,
+)
 from lpj_report.edition_names import (  # noqa: F401 (re-exported)
     EDITIONS_DIR,
     REPORT_DIR,
     EditionError,
+    default_manifest,
     default_root,
     edition_dir,
     edition_figure_ids,
+    load_manifest,
     resolve_kommune,
     slugify,
 )
@@ -62,42 +59,48 @@ NAME = "laering-paa-jobbet"
 
 
 def edition_meta(cube: Cube, key: str) -> dict[str, Any]:
+    from lpj_report import suppression
     from lpj_report.provenance import build_meta
 
     return {**build_meta(cube.build), "kommune": key,
             "kommune_navn": cube.project.codebook["kommune"].label_of(key),
             "min_base": cube.config.min_base, "suppression_mark": cube.config.mark,
-            "comparison": "kommunen mod de øvrige kommuner: z-test af to andele (Fisher ved små "
-                          "tal), Welch for gennemsnit; Benjamini-Hochberg over udgavens test"}
+            **({"disclosure_lowered": suppression.lowered(cube.config)} if cube.config.lowered
+               else {}),
+            "comparison": paired.text("sammenligning_meta")}
 
 
 def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
-                  pdf=None, files: dict[str, list[str]] | None = None) -> Path:
+                  pdf=None, files: dict[str, list[str]] | None = None,
+                  manifest: str | None = None) -> Path:
     """Build one edition into ``<out_root>/kommuner/<key>`` (atomically) and return the folder.
     ``pdf``: a :class:`lpj_report.publish.PdfWorker` to make the PDF beside the rest.
     ``files``: filled with the names of the other formats' files ``kept`` from the earlier
-    build (same inputs) or ``removed`` (:func:`lpj_report.build.carry_over`)."""
-    from lpj_report import publish, render
+    build (same inputs) or ``removed`` (:func:`lpj_report.build.carry_over`). ``manifest``: the
+    kind of edition (``templates/editions/manifest.yaml``; default the one marked default)."""
+    from lpj_report import publish, render, suppression
     from lpj_report.build import carry_over, inputs_digest, write_marker
-    from lpj_report.folders import replace_folder
+    from lpj_report.folders import replace_folder, stage
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.provenance import default_date, git_version
     from lpj_report.workbook import workbook_bytes
 
     out = edition_dir(out_root, key)
-    out.parent.mkdir(parents=True, exist_ok=True)
     date = render.build_date(default_date(cube.build.wave))
     rows = edition_rows(cube, key)
-    work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=out.parent))
-    work.chmod(0o755)
+    work = stage(out)
     try:
-        meta = edition_meta(cube, key)
+        meta = {**edition_meta(cube, key), "manifest": manifest or default_manifest()}
         write_atomic(work / "figures.json", figures_json(rows, cube.figures, meta))
-        labels = {"figures": cube.figures, "codebook": cube.project.codebook}
+        labels = {"figures": cube.figures, "codebook": cube.project.codebook,
+                  "lowered": suppression.lowered(cube.config)}
         write_atomic(work / "figures.csv", figures_csv(rows, **labels))
         write_atomic(work / EXCEL_CSV, figures_csv(rows, excel=True, **labels))
         context = edition_context(cube, key, rows, created=date.isoformat(),
-                                  build_date=fmt.date_long(date))
+                                  build_date=fmt.date_long(date), manifest=manifest)
+        if cube.config.lowered:      # --allow-low-min-base: said on every page
+            context["meta"]["disclosure_lowered"] = {
+                k: fmt.count(v) for k, v in meta["disclosure_lowered"].items()}
         name = cube.project.codebook["kommune"].label_of(key)
         tables = {publish.WORKBOOK: lambda _html: workbook_bytes(
             context, rows, cube.project.registry, cube.project.codebook, mark=cube.config.mark,
@@ -113,6 +116,16 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
         if work.exists():
             shutil.rmtree(work)
     return out
+
+
+def check_root(root: Path) -> None:
+    """``--out`` of the editions: a folder lpj made (the wave's report, or one holding only
+    editions), an empty one or a new one — never a file or someone else's folder."""
+    from lpj_report.folders import refusal
+
+    refused = refusal(Path(terminal.shown(root)), "lpj build or lpj editions")
+    if refused:
+        raise EditionError(refused)
 
 
 def _formats(text: str) -> list[str]:
@@ -144,25 +157,31 @@ def build_edition(args: argparse.Namespace) -> int:
     pdf = None
     try:
         formats = _formats(args.formats)
+        manifest = load_manifest(getattr(args, "manifest", None)).name
         key = resolve_kommune(args.kommune, Project().codebook)
         pdf = PdfWorker() if "pdf" in formats else None  # WeasyPrint loads meanwhile
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
+        check_root(root)
         edition_dir(root, key)
-        with terminal.steps(f"lpj build --kommune {key}", 2) as progress:
+        with terminal.steps(f"lpj build --kommune {key}", 3) as progress:
             progress.step("figures and disclosure control")
-            cube = make_cube(project, build, getattr(args, "min_base", None))
+            cube = make_cube(project, build, getattr(args, "min_base", None),
+                             getattr(args, "allow_low_min_base", False))
             if key not in cube.units:
                 raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
+            progress.step("the whole survey's figures and findings")
+            wave_variables(cube)
             progress.step(", ".join(f.upper() for f in formats))
-            out = write_edition(cube, key, root, formats, pdf=pdf, files=files)
+            out = write_edition(cube, key, root, formats, pdf=pdf, files=files,
+                                manifest=manifest)
     except EditionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     finally:
         if pdf is not None:
             pdf.close()
-    console.print(f"Edition for {key} ({build.wave.year}, {build.wave.status}) built in "
+    console.print(f"Edition for {key} ({manifest}; {build.wave.year}, {build.wave.status}) built in "
                   f"{terminal.shown(out)}/:", markup=False)
     for path in sorted(out.iterdir()):
         if not path.name.startswith("."):
@@ -173,16 +192,31 @@ def build_edition(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- shards
+
+
+def shard_of(keys: list[str], shard: tuple[int, int] | None) -> list[str]:
+    """The ``I``-th of ``N`` contiguous slices of ``keys`` (``lpj editions --shard I/N``), their
+    sizes differing by one at most; every key is in exactly one slice, in its order."""
+    if shard is None:
+        return list(keys)
+    index, count = shard
+    size, extra = divmod(len(keys), count)
+    start = (index - 1) * size + min(index - 1, extra)
+    return list(keys[start: start + size + (index <= extra)])
+
+
 # ---------------------------------------------------------------------------- all editions
 
 _CUBE: Cube | None = None   # the parent's cube, inherited by forked workers
 
 
-def _worker(key: str, out_root: str, formats: list[str]) -> dict[str, Any]:
+def _worker(key: str, out_root: str, formats: list[str],
+            manifest: str | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         assert _CUBE is not None, "workers must be forked from the process that made the cube"
-        out = write_edition(_CUBE, key, Path(out_root), formats)
+        out = write_edition(_CUBE, key, Path(out_root), formats, manifest=manifest)
         rows = _CUBE.suppression
         hidden = sum(1 for u, _, _ in rows.suppressed if u == key)
         return {"key": key, "ok": True, "seconds": time.perf_counter() - started,
@@ -206,7 +240,8 @@ def _warm_up(formats: list[str]) -> None:
 
 
 def run_editions(cube: Cube, keys: list[str], out_root: Path, formats: list[str],
-                 jobs: int | None = None, console=None) -> list[dict[str, Any]]:
+                 jobs: int | None = None, console=None,
+                 manifest: str | None = None) -> list[dict[str, Any]]:
     """Build the editions of ``keys`` with ``jobs`` forked workers (1: in this process)."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -229,12 +264,12 @@ def run_editions(cube: Cube, keys: list[str], out_root: Path, formats: list[str]
         task = bar.add_task("editions", total=len(keys))
         if jobs == 1:
             for key in keys:
-                results.append(_worker(key, str(out_root), formats))
+                results.append(_worker(key, str(out_root), formats, manifest))
                 bar.advance(task)
         else:
             context = mp.get_context("fork")
             with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = {pool.submit(_worker, key, str(out_root), formats): key
+                futures = {pool.submit(_worker, key, str(out_root), formats, manifest): key
                            for key in keys}
                 for future in as_completed(futures):
                     try:
@@ -282,18 +317,23 @@ def build_all_editions(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         formats = _formats(args.formats)
+        manifest = load_manifest(getattr(args, "manifest", None)).name
         project, build = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
-        with terminal.steps("lpj editions", 1) as progress:
+        check_root(root)
+        with terminal.steps("lpj editions", 2) as progress:
             progress.step("figures and disclosure control for every municipality")
-            cube = make_cube(project, build, args.min_base)
+            cube = make_cube(project, build, args.min_base, args.allow_low_min_base)
+            progress.step("the whole survey's figures and findings")
+            wave_variables(cube)   # once, shared by the forked workers
         keys = ([resolve_kommune(k, project.codebook) for k in args.kommune] if args.kommune
                 else cube.municipalities)
+        keys = shard_of(keys, getattr(args, "shard", None))
     except EditionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     prepared = time.perf_counter() - started
-    results = run_editions(cube, keys, root, formats, args.jobs, console)
+    results = run_editions(cube, keys, root, formats, args.jobs, console, manifest)
     table = Table(title=f"Editions {build.wave.year} ({build.wave.status})")
     for col in ("Municipality", "Status", "Seconds", "Withheld rows", "Folder"):
         table.add_column(col, justify="right" if col in ("Seconds", "Withheld rows") else "left")

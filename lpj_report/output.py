@@ -22,7 +22,10 @@ def write_atomic(path: Path, data: bytes) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            try:
+                fh.write(data)
+            except OSError as err:   # a full disk names no file: name the one being written
+                raise OSError(err.errno, err.strerror, str(path)) from err
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -116,12 +119,16 @@ def labelled_rows(rows: pd.DataFrame, figures: list[Figure], codebook) -> pd.Dat
 
 
 def figures_csv(rows: pd.DataFrame, figures: list[Figure] | None = None, codebook=None, *,
-                excel: bool = False) -> bytes:
+                excel: bool = False, lowered: dict | None = None) -> bytes:
     """``figures.csv``: the same rows as ``figures.json`` (UTF-8, comma, dot decimals); with the
     registry and codebook given, with Danish labels and rounded values (:func:`labelled_rows`).
-    ``excel``: the variant Danish Excel opens in columns (:data:`EXCEL_CSV`)."""
+    ``excel``: the variant Danish Excel opens in columns (:data:`EXCEL_CSV`). ``lowered``
+    (``suppression.lowered``: disclosure control below its floor, --allow-low-min-base): every
+    row carries the minimum used and the floor, columns ``min_base`` and ``min_base_floor``."""
     if figures is not None and codebook is not None:
         rows = labelled_rows(rows, figures, codebook)
+    if lowered:
+        rows = rows.assign(min_base=lowered["min_base"], min_base_floor=lowered["floor"])
     if excel:
         text = rows.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n",
                            float_format="%.10g")

@@ -21,7 +21,7 @@ What a save costs depends on what was saved (:func:`change_kind`):
 * any other file under ``templates/`` (phrases, the page templates, CSS): the cached phrase and
   label files are read again, the data are kept;
 * a file under ``data/figures``, ``data/findings``, ``data/codebook`` (or the waves, the
-  published numbers, populations, disclosure; an edition's ``_figurer.yaml``): the project and
+  published numbers, populations, disclosure; the editions' ``manifest.yaml``): the project and
   the data are loaded again. Charts whose numbers did not change are still not drawn again.
 """
 
@@ -62,7 +62,7 @@ POLL_MS = 500
 # Charts are kept by their arguments, so a stale one cannot be shown; these caches of files are
 # not, and are emptied when their files may have changed.
 _TEXT_CACHES = (("lpj_report.report_context", "words"),
-                ("lpj_report.report_context", "_environment"), ("lpj_report.edition_context", "_words"),
+                ("lpj_report.report_context", "_environment"), ("lpj_report.paired", "words"),
                 ("lpj_report.render", "_labels"), ("lpj_report.render", "_notices"))
 _DATA_CACHES = (("lpj_report.codebook", "default_codebook"),
                 ("lpj_report.figures", "default_figures"),
@@ -134,11 +134,13 @@ class EditionSource:
     """One municipality's edition, as ``lpj build --kommune`` makes its HTML."""
 
     def __init__(self, wave: str, kommune: str, responses: Path | None = None,
-                 min_base: int | None = None, chapters: Path | None = None):
-        from lpj_report.editions import EDITIONS_DIR
+                 min_base: int | None = None, chapters: Path | None = None,
+                 manifest: str | None = None):
+        from lpj_report.report_context import CHAPTERS_DIR
 
         self.wave, self.kommune, self.responses, self.min_base = wave, kommune, responses, min_base
-        self.chapters = Path(chapters) if chapters else EDITIONS_DIR
+        self.chapters = Path(chapters) if chapters else CHAPTERS_DIR
+        self.manifest = manifest
         self.cube = None
 
     def load(self) -> None:
@@ -170,7 +172,11 @@ class EditionSource:
     def reread(self) -> None:
         """After a change of a phrase file: the comparisons worded again."""
         from lpj_report.editions import edition_variables
+        from lpj_report.report_context import wave_facts, words
 
+        shared = self.cube.shared.get("text")
+        if shared is not None:
+            shared.update(O=words(), W=wave_facts(self.cube.build))
         self.variables = edition_variables(self.cube, self.key, self.rows)
 
     def context(self) -> dict:
@@ -179,7 +185,7 @@ class EditionSource:
 
         return edition_context(self.cube, self.key, self.rows, created=self.date.isoformat(),
                                build_date=fmt.date_long(self.date), folder=self.chapters,
-                               env=self.env, variables=self.variables)
+                               env=self.env, variables=self.variables, manifest=self.manifest)
 
     @property
     def loaded(self) -> bool:
@@ -198,7 +204,7 @@ def change_kind(paths, chapters: Path) -> str | None:
         if path.suffix == ".md" and (path.is_relative_to(chapters)
                                      or path.is_relative_to(TEMPLATES_DIR)):
             found = TEXT
-        elif path.name == "_figurer.yaml":      # the figures of the editions
+        elif path.name == "manifest.yaml":      # the figures and parts of the editions
             found = DATA
         elif path.is_relative_to(chapters) or path.is_relative_to(TEMPLATES_DIR):
             found = LAYOUT
@@ -471,16 +477,18 @@ def run_preview(args: argparse.Namespace) -> int:
     if getattr(args, "kommune", None):
         from lpj_report.cli_errors import InputError
         from lpj_report.codebook import load_codebook
-        from lpj_report.editions import EditionError, resolve_kommune
+        from lpj_report.editions import EditionError, load_manifest, resolve_kommune
 
         try:      # a name typed wrong is said at once; a codebook error shows on the page
+            load_manifest(getattr(args, "manifest", None), chapters or TEMPLATES_DIR / "chapters")
             resolve_kommune(args.kommune, load_codebook())
         except EditionError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
         except (InputError, OSError):
             pass
-        source = EditionSource(args.wave, args.kommune, responses, min_base, chapters)
+        source = EditionSource(args.wave, args.kommune, responses, min_base, chapters,
+                               getattr(args, "manifest", None))
     else:
         source = ReportSource(args.wave, responses, min_base, chapters)
     server = PreviewServer(source, args.host, args.port)

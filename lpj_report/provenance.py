@@ -21,7 +21,7 @@ def build_meta(build) -> dict:
     from lpj_report.wave import sha256
 
     path = build.wave.responses_path
-    return {
+    meta = {
         "wave": build.wave.year,
         "status": build.wave.status,
         "data_file": path.name,
@@ -30,6 +30,10 @@ def build_meta(build) -> dict:
         "code_version": __version__,
         "respondents": int(len(build.data)),
     }
+    config = build.__dict__.get("disclosure")   # set by lpj_report.build.protect
+    if config is not None and config.lowered:
+        meta["disclosure_lowered"] = {"min_base": config.min_base, "floor": config.floor}
+    return meta
 
 
 def git_version() -> str:

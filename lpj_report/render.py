@@ -93,6 +93,15 @@ def _notices() -> dict[str, dict[str, str]]:
     return read_yaml(TEMPLATES_DIR / "notices.yaml", "notices file")
 
 
+def disclosure_notice(lowered: dict | None) -> dict[str, str] | None:
+    """The notice of a build with disclosure control below the project's floor
+    (``{"min_base", "floor"}``, :func:`lpj_report.suppression.lowered`), else None."""
+    if not lowered:
+        return None
+    numbers = {k: v if isinstance(v, str) else fmt.count(int(v)) for k, v in lowered.items()}
+    return {k: str(v).format(**numbers) for k, v in _notices()["disclosure_lowered"].items()}
+
+
 @cache
 def _labels() -> dict[str, Any]:
     """The renderer's fixed Danish wording outside the templates' markup (labels.yaml)."""
@@ -392,6 +401,7 @@ def prepare(context: Mapping) -> dict:
     ctx["table_list"] = [{"id": b["id"], "number": b["number"], "title": b["title"]}
                          for b in blocks if b["type"] == "table"]
     ctx["notice"] = _notices().get(meta["status"])
+    ctx["disclosure_notice"] = disclosure_notice(meta.get("disclosure_lowered"))
     ctx["labels"] = _labels()
     _resolve_texts({"foreword": ctx["foreword"], "introduction": ctx["introduction"],
                     "chapters": ctx["chapters"], "appendices": ctx["appendices"]},

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lpj_report import format as fmt
+from lpj_report import paired
 from lpj_report.chapters import ChapterError, parse, read_source, render_source, text_environment
 from lpj_report.content import (
     SUPPRESSED,
@@ -54,8 +55,9 @@ TABLE_OPTIONS = {"table_categories": "categories", "transpose": "transpose",
 
 TemplateError = ChapterError   # a chapter refers to something the build does not have
 
-STATISTIC_NAMES = {"share": "andel", "multi_share": "andel, flere svar mulige",
-                   "mean": "gennemsnit", "count": "antal", "response_rate": "svarprocent"}
+def _own(key: str):
+    """The report's own wording (``rapport:`` of ``templates/chapters/_ord.yaml``)."""
+    return words()["rapport"][key]
 
 
 def _population_text(fig, codebook) -> str:
@@ -67,7 +69,7 @@ def _population_text(fig, codebook) -> str:
         var = codebook[name]
         rest = [k for k in var.keys if k not in keys]
         if len(keys) > 3 and len(rest) <= 2:
-            text += ", undtagen " + fmt.join_words([lcfirst(var.label_of(k)) for k in rest], "og")
+            text += _own("undtagen") + fmt.join_words([lcfirst(var.label_of(k)) for k in rest], "og")
         else:
             text += ", " + _phrase("variabel", name, lcfirst(var.label)) + ": " + fmt.join_words(
                 [lcfirst(var.label_of(k)) for k in keys], "eller")
@@ -84,18 +86,17 @@ def figure_index(block: dict, views: dict[str, FigureView], registry: dict,
     for fid, fig in registry.items():
         if sections and fig.section not in sections:
             continue
-        statistic = STATISTIC_NAMES.get(fig.statistic, fig.statistic)
+        statistic = _own("statistik").get(fig.statistic, fig.statistic)
         if fig.breakdown:
-            statistic += " fordelt på " + _phrase("variabel", fig.breakdown,
+            statistic += _own("fordelt_paa") + _phrase("variabel", fig.breakdown,
                                                   lcfirst(codebook[fig.breakdown].label))
         base = fmt.count(views[fid].base_n) if fid in views else "–"
         rows.append([fig.title, fid, _population_text(fig, codebook), statistic, base,
                      _margin(views.get(fid))])
     if not rows:
         raise TemplateError(f"{where}: no figures for sections {sections}")
-    return _table_block(block, "Figuroversigt",
-                        ["Figur", "Id", "Hvem tælles", "Statistik", "Antal svar", "Usikkerhed"],
-                        rows)
+    own = _own("figuroversigt")
+    return _table_block(block, own["titel"], list(own["kolonner"]), rows)
 
 
 def _margin(view: FigureView | None) -> str:
@@ -108,18 +109,6 @@ def _margin(view: FigureView | None) -> str:
     return "±" + fmt.number(max(halves), 1) + fmt.NBSP + "pct.point"
 
 
-#: How a claim of the publication fares, by (expected verdict, verdict): "ikke modsagt" for a
-#: statement of no difference that the data do not contradict — never "holder", since no
-#: evidence of a difference is not evidence of none.
-CLAIM_OUTCOMES = {
-    ("supported", "supported"): "bekræftet",
-    ("supported", "not_supported"): "ikke bekræftet",
-    ("supported", "opposite"): "modsagt (det modsatte)",
-    ("not_supported", "not_supported"): "ikke modsagt",
-    ("not_supported", "supported"): "modsagt",
-    ("not_supported", "opposite"): "modsagt",
-}
-
 
 def _p_cell(text: str) -> str:
     return text.removeprefix("p = ").removeprefix("p ")
@@ -128,17 +117,16 @@ def _p_cell(text: str) -> str:
 def claims_table(block: dict, variables: dict[str, Any], where: str) -> dict:
     """A table block with every claim of the publication: the statement, its finding's test,
     n, p, the corrected p and how the claim fares in the data."""
+    own = _own("udsagn")
     rows = []
     for claim in variables["_claims"]:
         r: FindingView = variables["R"][claim.finding]
-        outcome = ("kan ikke testes" if r.verdict == "not_testable"
-                   else CLAIM_OUTCOMES[(claim.expect, r.verdict)])
+        outcome = (own["ikke_testbar"] if r.verdict == "not_testable"
+                   else own["udfald"][f"{claim.expect}/{r.verdict}"])
         rows.append([claim.statement, r.test, r.n, _p_cell(r.p), _p_cell(r.q), outcome])
     if not rows:
         raise TemplateError(f"{where}: no claims to list")
-    return _table_block(block, "Udsagn og test",
-                        ["Udsagn i publikationen", "Test", "Antal svar", "p", "Korrigeret p",
-                         "I data"], rows)
+    return _table_block(block, own["titel"], list(own["kolonner"]), rows)
 
 
 def findings_table(block: dict, variables: dict[str, Any], where: str) -> dict | None:
@@ -149,9 +137,8 @@ def findings_table(block: dict, variables: dict[str, Any], where: str) -> dict |
             for r in variables["R"].values() if not fam or r.family == fam]
     if not rows:
         return None     # a family without findings in this build: no table
-    return _table_block(block, "Resultater og test",
-                        ["Det testede", "Test", "Antal svar", "p", "Korrigeret p", "Resultat"],
-                        rows)
+    own = _own("resultater")
+    return _table_block(block, own["titel"], list(own["kolonner"]), rows)
 
 
 def _table_block(block: dict, title: str, columns: list[str], rows: list[list[str]]) -> dict:
@@ -235,22 +222,29 @@ def name_of(key: str, form: str = "navn") -> str:
 #: Helpers the chapter sources may call (besides the filters of lpj_report.format).
 def _globals() -> dict[str, Any]:
     return {"group_names": group_names, "category_names": category_names, "name_of": name_of,
-            "category_list": category_list, "group_list": group_list, "between": between}
+            "category_list": category_list, "group_list": group_list, "between": between,
+            "vs_all": paired.vs_all}
 
 
 def _filters() -> dict[str, Any]:
     return {**fmt.FILTERS, "lcfirst": lcfirst, "ucfirst": ucfirst}
 
 
-EMPTY_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
-
-
 def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where: str,
-                  charts: bool = True) -> dict:
+                  charts: bool = True, unit: dict[str, Any] | None = None) -> dict:
+    """A ``{figure}``/``{table}`` block: the figure's chart and its table. In a municipality's
+    edition (``unit``) a figure its manifest publishes shows the municipality beside all
+    municipalities (:mod:`lpj_report.paired`); any other says that it is the whole survey's."""
     fid = raw["figure"]
     if fid not in views:
         raise TemplateError(f"{where}: unknown figure {fid!r}")
     view, fig = views[fid], registry[fid]
+    if unit and view.compared_cells:
+        try:
+            return paired.block(raw, view, unit["navn"], unit["mark_raw"], unit["min_base_raw"],
+                                charts=charts)
+        except KeyError as err:
+            raise TemplateError(f"{where}: figure {fid} has no category {err}") from None
     options = {k: raw[k] for k in CHART_OPTIONS if k in raw}
     table_options = {arg: raw[k] for k, arg in TABLE_OPTIONS.items() if k in raw}
     try:
@@ -259,15 +253,20 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
         raise TemplateError(f"{where}: figure {fid} has no category {err}") from None
     block = {"type": raw["type"], "title": raw.get("title") or view.title,
              "table": table, "note": raw.get("note", ""), "figure": fid}
-    block["note"] = block["note"] or f"Kilde: {view.population}, {view.base}. Figur-id: {fid}."
+    block["note"] = block["note"] or _own("kilde").format(population=view.population,
+                                                          base=view.base, figur=fid)
     if raw["type"] == "figure" and any("[" in cell for row in table["rows"] for cell in row):
-        block["note"] += f" I tabellen: 95{fmt.NBSP}%-konfidensinterval i [ ]."
+        block["note"] += " " + _own("note_interval").replace("95 %", f"95{fmt.NBSP}%")
     if any(SUPPRESSED in cell for row in table["rows"] for cell in row):
-        block["note"] += (f" {SUPPRESSED}: tallet vises ikke, fordi det bygger på for få svar "
-                          "eller ville kunne regnes ud fra et sådant tal.")
-    if raw["type"] == "figure":
+        block["note"] += " " + _own("note_skjult").format(mark=SUPPRESSED)
+    if unit:
+        block["note"] += " " + paired.text("note_hele")
+    if raw["type"] == "figure" and _without_numbers(view):
+        block["type"] = "table"     # nothing to draw: the table with its marks, and why
+        block["note"] += " " + _own("ingen_tal")
+    if block["type"] == "figure":
         try:
-            svg = chart_svg(view, fig, options) if charts else EMPTY_SVG
+            svg = chart_svg(view, fig, options) if charts else paired.EMPTY_SVG
         except (KeyError, ValueError) as err:
             raise TemplateError(f"{where}: figure {fid}: {err}") from None
         if svg is None:
@@ -275,6 +274,11 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
         block["svg"] = svg
         block["alt"] = raw.get("alt") or alt_text(view, options)
     return block
+
+
+def _without_numbers(view: FigureView) -> bool:
+    """True when the figure has no number to show: no answers, or every number withheld."""
+    return all(v.value is None for cells in view.cell.values() for v in cells.values())
 
 
 def ranked_items(spec: dict, views: dict[str, FigureView], variables: dict[str, Any],
@@ -304,6 +308,10 @@ def ranked_items(spec: dict, views: dict[str, FigureView], variables: dict[str, 
         place = 1 + sum(1 for w in values if w.printed > v.printed)
         prefix = f"{place}. " if spec.get("numbered") else ""
         items.append(f"{prefix}{v.group_label if by_group else v.label} ({v.text})")
+    known = (spec["category"] in dict(view.categories) if by_group
+             else spec.get("group", "alle") in dict(view.groups))
+    if not items and known:
+        return [_own("ingen_tal")]    # too few answers (none, or all withheld): said
     if not items:
         raise TemplateError(f"{where}: figure {fid} gives no items")
     return items
@@ -316,11 +324,10 @@ def _block(spec: dict, views: dict[str, FigureView], registry: dict,
     if kind is None:
         return spec
     options = {k: v for k, v in spec.items() if k != "fence"}
-    if kind in ("figure", "table") and "edition_figure" in options:
-        return {"type": kind, **options}    # built by lpj_report.editions.edition_block
     if kind in ("figure", "table") and "figure" in options:
         return _figure_block({"type": kind, **options}, views, registry, where,
-                             charts=variables.get("_charts", True))
+                             charts=variables.get("_charts", True),
+                             unit=variables["U"] if variables["U"]["kommune"] else None)
     if kind == "table":
         return {"type": "table", **options}
     if kind == "list":
@@ -338,18 +345,43 @@ def _block(spec: dict, views: dict[str, FigureView], registry: dict,
     raise TemplateError(f"{where}: a ```{{{kind}}}``` block belongs in a fact box")
 
 
+def _narrowed(specs: list[dict], headings: tuple[str, ...], intro: bool,
+              where: str) -> list[tuple[int, dict]]:
+    """The blocks of the ``## `` sections named by ``headings`` (and of the text before the
+    first heading when ``intro``), with their places in the source."""
+    found = [s["heading"] for s in specs if s.get("type") in ("text", "list") and s.get("heading")]
+    unknown = [h for h in headings if h not in found]
+    if unknown:
+        raise TemplateError(f"{where}: no section headed {unknown[0]!r}; the headings are: "
+                            + "; ".join(found))
+    kept, current = [], None
+    for i, spec in enumerate(specs):
+        if spec.get("type") in ("text", "list") and spec.get("heading"):
+            current = spec["heading"]
+        if (current is None and intro) or current in headings:
+            kept.append((i, spec))
+    return kept
+
+
 def section(path: Path, env, variables: dict[str, Any], views: dict[str, FigureView],
-            registry: dict) -> dict | None:
+            registry: dict, headings: tuple[str, ...] | None = None,
+            intro: bool = True) -> dict | None:
     """One section from its Markdown source: Jinja rendered, Markdown parsed, figure and
-    generated blocks built. None when its ``when`` is not ``True``."""
+    generated blocks built. None when its ``when`` is not ``True``. ``headings``: only these
+    ``## `` sections (an edition's manifest), ``intro``: and the text before the first."""
     src = read_source(path)
     where = path.name
     rendered = render_source(src, env, variables)
     raw = parse(rendered, where)
     if "when" in raw and str(raw["when"]).strip() != "True":
         return None
+    specs = raw.pop("blocks")
+    chosen = (list(enumerate(specs)) if headings is None
+              else _narrowed(specs, headings, intro, where))
+    if not intro:
+        raw["intro"], raw["key_points"] = [], []
     blocks = []
-    for i, spec in enumerate(raw.pop("blocks")):
+    for i, spec in chosen:
         if spec.get("type") == "factbox" and "items_from" in spec:
             items_spec = spec.pop("items_from")
             spec["items"] = spec["items"] + [
@@ -360,7 +392,7 @@ def section(path: Path, env, variables: dict[str, Any], views: dict[str, FigureV
         block = _block(spec, views, registry, variables, f"{where}: blocks[{i}]")
         if block is not None:
             blocks.append(block)
-    out = {k: v for k, v in raw.items() if k not in ("kind", "when")}
+    out = {k: v for k, v in raw.items() if k not in ("kind", "when", "unit")}
     for key in ("id", "label", "title", "key_points_title"):
         if key in out:
             out[key] = str(out[key])
@@ -425,31 +457,43 @@ def text_variables(build, *, charts: bool = True, extra: dict[str, Any] | None =
     year_before = trend[0] if trend is not None else ""
     return {"F": views, "R": results, "W": wave_facts(build), "O": words(),
             "Y": {"year": year_before, "changes": significant_changes(views)},
-            "D": design_facts(build), "_codebook": project.codebook,
+            "D": design_facts(build), "U": {"kommune": False}, "_codebook": project.codebook,
             "_claims": claims_for(build), "_charts": charts, **(extra or {})}
 
 
 def chapters_context(build, variables: dict[str, Any], *, created: str, build_date: str,
                      code_version: str | None = None, env=None,
-                     folder: Path | None = None) -> dict:
+                     folder: Path | None = None, sections=None,
+                     meta: dict[str, Any] | None = None) -> dict:
     """The report context from the chapter sources of ``folder`` (default ``CHAPTERS_DIR``)
     rendered with ``variables`` (:func:`text_variables`); ``env``: a
-    :func:`chapter_environment` to reuse (its compiled sources are kept)."""
+    :func:`chapter_environment` to reuse (its compiled sources are kept).
+
+    ``sections`` (an edition's manifest: :class:`lpj_report.edition_names.Selection`s) chooses
+    the sources and their ``## `` sections in reading order; without it every source is read
+    except those marked ``unit: kommune`` (the editions' own). ``meta`` overrides the title
+    page's facts."""
     from lpj_report.wave import sha256
 
     project = build.project
     env = env or chapter_environment(build)
+    folder = folder or CHAPTERS_DIR
+    if sections is None:
+        chosen = [(path, None, True) for path in chapter_sources(folder)
+                  if read_source(path).meta.get("unit") != "kommune"]
+    else:
+        chosen = [(folder / f"{s.source}.md", s.headings, s.intro) for s in sections]
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path in chapter_sources(folder or CHAPTERS_DIR):
+    for path, headings, intro in chosen:
         kind = read_source(path).kind
-        part = section(path, env, variables, variables["F"], project.registry)
+        part = section(path, env, variables, variables["F"], project.registry, headings, intro)
         if part is not None:
             parts[kind].append(part)
-    meta = {
-        "title": "Læring på jobbet",
-        "subtitle": "– et overblik",
-        "publisher": "KL og KTO",
-        "edition": f"Genberegnet udgave, spørgeskemaundersøgelsen {build.wave.year}",
+    facts = {
+        "title": _own("titel"),
+        "subtitle": _own("undertitel"),
+        "publisher": _own("udgiver"),
+        "edition": _own("udgave").format(aar=build.wave.year),
         "status": build.wave.status,
         "created": created,
         "provenance": {
@@ -459,8 +503,9 @@ def chapters_context(build, variables: dict[str, Any], *, created: str, build_da
             "code_version": code_version or git_version(),
             "build_date": build_date,
         },
+        **(meta or {}),
     }
-    context = {"meta": meta, "chapters": parts["chapter"], "appendices": parts["appendix"]}
+    context = {"meta": facts, "chapters": parts["chapter"], "appendices": parts["appendix"]}
     if parts["introduction"]:
         context["introduction"] = parts["introduction"][0]
     return context

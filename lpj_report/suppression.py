@@ -40,6 +40,12 @@ municipality (same respondents) is suppressed in every table or in none. Everyth
 fixed point. Numbers that the whole-wave figures alone already determine (a category nobody in a
 group chose anywhere) are left as they are: suppression cannot hide what the main report prints.
 
+Each family's linear programmes are built once and re-solved with other bounds; a direction
+found once is kept (hiding rows only adds directions); a target its own municipality's tables pin
+is recognised by a small programme over that municipality (:mod:`lpj_report.suppression_audit`).
+The pattern of a wave is computed once and kept under ``.cache/suppression`` for every edition
+and shard (:mod:`lpj_report.suppression_cache`).
+
 ``tests/test_suppression.py`` attacks the result with integer programmes built from the written
 edition tables.
 """
@@ -60,8 +66,7 @@ from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure
 from lpj_report.paths import DATA_DIR
 from lpj_report.suppression_audit import (  # noqa: F401 (re-exported)
-    certificate_rows,
-    free_targets,
+    Audit,
     known_system,
     targets_of,
 )
@@ -84,6 +89,11 @@ CONFIG_FILE = DATA_DIR / "disclosure.yaml"
 class Config:
     min_base: int = 5
     mark: str = "◊"
+    floor: int = 5      # the file's min_base: --min-base goes below it only by explicit override
+
+    @property
+    def lowered(self) -> bool:
+        return self.min_base < self.floor
 
 
 @cache
@@ -104,13 +114,33 @@ def _file_config(path: Path = CONFIG_FILE) -> dict[str, Any]:
     return raw
 
 
-def load_config(min_base: int | None = None) -> Config:
-    """The disclosure settings: ``data/disclosure.yaml``, ``min_base`` overriding the file."""
+def load_config(min_base: int | None = None, allow_low: bool = False) -> Config:
+    """The disclosure settings: ``data/disclosure.yaml``, ``min_base`` (``--min-base``) overriding
+    the file's — upwards, or below it only with ``allow_low`` (``--allow-low-min-base``), and
+    then every output says so (:func:`lowered`). Raises InputError otherwise."""
+    from lpj_report.cli_errors import InputError
+
     raw = _file_config()
-    base = int(min_base if min_base is not None else raw.get("min_base", Config.min_base))
-    if base < 1:
-        raise ValueError(f"min_base must be at least 1, not {base}")
-    return Config(min_base=base, mark=str(raw.get("mark", Config.mark)))
+    floor = int(raw.get("min_base", Config.min_base))
+    base = floor if min_base is None else min_base
+    if not isinstance(base, int) or isinstance(base, bool) or base < 1:
+        raise InputError.at("--min-base", "a whole number of respondents, at least 1",
+                            value=base)
+    if base < floor and not allow_low:
+        raise InputError.at("--min-base", f"at least {floor}, the floor of disclosure control "
+                            f"in {CONFIG_FILE.parent.name}/{CONFIG_FILE.name} (min_base); "
+                            "--allow-low-min-base lowers it, and every output then says so",
+                            value=base)
+    return Config(min_base=base, mark=str(raw.get("mark", Config.mark)), floor=floor)
+
+
+def lowered(config: Config) -> dict[str, int] | None:
+    """``{"min_base", "floor"}`` when ``config`` lowers disclosure control below the file's
+    floor (recorded in figures.json's meta, and a notice in every page and workbook), else
+    None."""
+    if not config.lowered:
+        return None
+    return {"min_base": config.min_base, "floor": config.floor}
 
 
 # ---------------------------------------------------------------------------- the procedure
@@ -157,12 +187,16 @@ def protect_families(families: list[Family], min_base: int,
             if row.unit != TOTAL and (row.unit, row.cond) in hidden and row.base > 0:
                 primary_rows.add(row.key)
     public: set[str] = set()
+    audits: dict[int, Audit] = {}
     verdict: dict[int, dict[tuple, bool]] = defaultdict(dict)   # functional → pinned by totals
     dirty = list(range(len(families)))
     rounds = 0
     while dirty:
         fi = dirty.pop(0)
         fam = families[fi]
+        if fi not in audits:   # the family's programmes, built once and kept for revisits
+            audits[fi] = Audit(fam)
+        audit = audits[fi]
         for _ in range(max_rounds):
             rounds += 1
             # every hidden number is a target, complementary ones too: none may be pinned
@@ -173,7 +207,7 @@ def protect_families(families: list[Family], min_base: int,
             if new:
                 # numbers the whole wave alone determines: not the editions' doing
                 known_t = [k for k, row in enumerate(fam.rows) if row.unit == TOTAL]
-                free = free_targets(fam, known_system(fam, known_t), new)
+                free = audit.free(known_t, new, purpose="whole wave")
                 for i, t in enumerate(new):
                     verdict[fi][t.functional] = i not in free
                     if i not in free:
@@ -183,8 +217,7 @@ def protect_families(families: list[Family], min_base: int,
                 break
             known = [k for k, row in enumerate(fam.rows)
                      if row.unit == TOTAL or (row.unit, row.cond) not in hidden]
-            system = known_system(fam, known)
-            free = free_targets(fam, system, targets)
+            free = audit.free(known, targets)
             stuck = [t for i, t in enumerate(targets) if i not in free]
             if not stuck:
                 break
@@ -195,7 +228,7 @@ def protect_families(families: list[Family], min_base: int,
             # one derivation per row: its categories are usually derived the same way
             stuck = list({t.label.rsplit("/", 1)[0]: t for t in reversed(stuck)}.values())
             for t in stuck:
-                used = [k for k in certificate_rows(fam, system, t, cost) if k in cost]
+                used = [k for k in audit.certificate(known, t, cost) if k in cost]
                 if not used:
                     used = [k for k in cost if fam.rows[k].unit == t.unit]
                 if not used:
@@ -218,11 +251,29 @@ def protect_families(families: list[Family], min_base: int,
 
 
 def protect(df: pd.DataFrame, codebook: Codebook, figures: list[Figure], populations: dict,
-            *, min_base: int, unit_var: str | None = "kommune") -> Result:
+            *, min_base: int, unit_var: str | None = "kommune",
+            cache: Path | None | bool = True) -> Result:
     """Suppression for the tables of every unit (municipality), the whole wave being public.
 
     With ``unit_var=None`` the wave itself is the one unit and nothing else is public (the
-    setting for ``lpj diff``)."""
+    setting for ``lpj diff``). ``cache``: the folder of computed patterns
+    (:mod:`lpj_report.suppression_cache`; True: its default folder, None or False: compute)."""
+    from lpj_report import suppression_cache
+
+    def compute() -> dict:
+        return _to_payload(_protect(df, codebook, figures, populations, min_base, unit_var))
+
+    folder = suppression_cache.default_folder() if cache is True else (cache or None)
+    if folder is None:
+        return _from_payload(compute())
+    settings = {"figures": figures, "populations": populations, "codebook": codebook,
+                "min_base": min_base, "unit_var": unit_var}
+    key = suppression_cache.key_of(df, settings)
+    return _from_payload(suppression_cache.cached(Path(folder), key, compute))
+
+
+def _protect(df: pd.DataFrame, codebook: Codebook, figures: list[Figure], populations: dict,
+             min_base: int, unit_var: str | None) -> Result:
     if unit_var is None:
         unit_of = np.array(["alle"] * len(df), dtype=object)
         display, known_total = ["alle"], False
@@ -233,6 +284,29 @@ def protect(df: pd.DataFrame, codebook: Codebook, figures: list[Figure], populat
         known_total = True
     fams = build_families(df, codebook, figures, populations, unit_of, display, known_total)
     return protect_families(fams, min_base)
+
+
+def _to_payload(result: Result) -> dict:
+    """A result as JSON-ready lists, sorted (the same text for the same result)."""
+    def cond(c: Cond) -> list:
+        return sorted([var, sorted(keys)] for var, keys in c)
+
+    return {"min_base": result.min_base,
+            "hidden": sorted([unit, cond(c)] for unit, c in result.hidden),
+            "primary": sorted(list(k) for k in result.primary),
+            "suppressed": sorted(list(k) for k in result.suppressed),
+            "public": list(result.public), "rounds": result.rounds}
+
+
+def _from_payload(payload: dict) -> Result:
+    def cond(items: list) -> Cond:
+        return frozenset((var, frozenset(keys)) for var, keys in items)
+
+    return Result(int(payload["min_base"]),
+                  {(unit, cond(c)) for unit, c in payload["hidden"]},
+                  {tuple(k) for k in payload["primary"]},
+                  {tuple(k) for k in payload["suppressed"]},
+                  list(payload["public"]), int(payload["rounds"]))
 
 
 def protect_table(rows: pd.DataFrame, figures: list[Figure], codebook: Codebook,

@@ -31,6 +31,7 @@ class Previous:
     change: str
     significant: bool
     mark: str            # ▲ / ▼ when significant, else ""
+    year: str = ""       # the predecessor wave
 
 
 def previous_table(build) -> tuple[str, pd.DataFrame] | None:
@@ -57,20 +58,31 @@ def previous_table(build) -> tuple[str, pd.DataFrame] | None:
     return str(before.wave.year), table
 
 
-def attach(views: dict[str, FigureView], year: str, table: pd.DataFrame) -> None:
-    """Give every view the predecessor's values (``view.previous[group][category]``)."""
+def previous_values(year: str, table: pd.DataFrame, units: dict[str, tuple[str, int]]
+                    ) -> dict[tuple[str, str, str], Previous]:
+    """The predecessor's value of every (figure, group, category) of a year-over-year table
+    (:func:`lpj_report.comparison.year_over_year`) that has one, formatted; ``units``: figure
+    → (unit, decimals)."""
+    out = {}
     for r in table.itertuples(index=False):
-        view = views.get(r.figure)
-        if view is None or r.previous is None or pd.isna(r.previous):
+        if r.figure not in units or r.previous is None or pd.isna(r.previous):
             continue
-        unit = view.unit
-        decimals = view.decimals
+        unit, decimals = units[r.figure]
         change = r.change if pd.notna(r.change) else 0.0
         mark = (UP if change > 0 else DOWN) if bool(r.significant) else ""
         change_text = fmt.pp(change, decimals) if unit == "pct" else fmt.number(change, decimals)
-        view.previous.setdefault(r.group, {})[r.category] = Previous(
+        out[(r.figure, r.group, r.category)] = Previous(
             text=fmt.unit_value(float(r.previous), unit, decimals), change=change_text,
-            significant=bool(r.significant), mark=mark)
+            significant=bool(r.significant), mark=mark, year=str(year))
+    return out
+
+
+def attach(views: dict[str, FigureView], year: str, table: pd.DataFrame) -> None:
+    """Give every view the predecessor's values (``view.previous[group][category]``)."""
+    units = {fid: (view.unit, view.decimals) for fid, view in views.items()}
+    for (figure, group, category), prev in previous_values(year, table, units).items():
+        view = views[figure]
+        view.previous.setdefault(group, {})[category] = prev
         view.previous_year = year
 
 

@@ -43,8 +43,11 @@ class Wave:
 
 
 def available_waves() -> list[int]:
+    if not WAVES_DIR.is_dir():
+        return []
     return sorted(int(p.name) for p in WAVES_DIR.iterdir()
-                  if p.is_dir() and (p / "wave.yaml").exists())
+                  if p.name.isascii() and p.name.isdigit() and p.is_dir()
+                  and (p / "wave.yaml").exists())
 
 
 def load_wave(year: int | str, folder: Path | None = None) -> Wave:

@@ -335,13 +335,13 @@ def _front(sheets: _Sheets, ws, ctx: Mapping, entries: list[tuple[str, str]],
         if line:
             ws.write(row, 0, line)
             row += 1
-    notice = ctx.get("notice")
-    if notice:
-        row += 1
-        ws.write(row, 0, notice["title"], sheets.warn)
-        ws.write(row, 1, notice["text"], sheets.warn_text)
-        ws.set_row(row, 45)
-        row += 1
+    for notice in (ctx.get("notice"), ctx.get("disclosure_notice")):
+        if notice:
+            row += 1
+            ws.write(row, 0, notice["title"], sheets.warn)
+            ws.write(row, 1, notice["text"], sheets.warn_text)
+            ws.set_row(row, 45)
+            row += 1
     row += 1
     ws.write(row, 0, words["provenance"], sheets.heading)
     row += 1

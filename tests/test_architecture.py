@@ -35,7 +35,8 @@ LAYERS: list[tuple[str, str, list[str]]] = [
      ["derive", "wave"]),
     ("figures", "the figure registry, the figure table and disclosure control",
      ["figure_registry", "figures", "figure_engine", "targets", "suppression",
-      "suppression_families", "suppression_audit", "edition_names"]),
+      "suppression_families", "suppression_audit", "suppression_lp", "suppression_cache",
+      "edition_names"]),
     ("findings", "tests of the findings, comparisons, the build pipeline and its provenance",
      ["finding_registry", "findings", "verify", "pipeline", "provenance", "comparison",
       "edition_numbers"]),
@@ -49,10 +50,11 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("charts", "charts as SVG and PNG, and their file names",
      ["charts", "chart_cache", "chart_checks", "chart_names", "pngs", "figure_charts"]),
     ("render", "report contexts into HTML, PDF, DOCX, workbook and output files",
-     ["report_context", "edition_context", "render", "docx", "docx_reference", "chart_files",
+     ["report_context", "edition_context", "paired", "render", "docx", "docx_reference", "chart_files",
       "publish", "output", "workbook", "folders", "verify_report", "plausibility_report"]),
     ("cli", "the commands",
-     ["cli", "build", "cached_build", "editions", "diff", "diff_view", "preview", "completion"]),
+     ["cli", "cli_values", "build", "cached_build", "editions", "diff", "diff_view", "preview",
+      "completion"]),
 ]
 
 

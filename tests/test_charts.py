@@ -163,3 +163,10 @@ def test_png_is_the_chart_at_200_dpi(kind):
 def test_other_forms_only_of_charts_drawn_here():
     assert charts.narrow_svg('<svg xmlns="http://www.w3.org/2000/svg"/>') is None
     assert charts.png("<svg/>") is None
+
+
+@pytest.mark.parametrize("label", ["5 $ og 10 $", "$x^2$", "$\\alpha$ og $"])
+def test_a_label_with_dollars_is_literal_text(label):
+    """Labels are never matplotlib math: "5 $ og 10 $" prints as typed (no italics, no error)."""
+    for svg in (charts.bar([label, "B"], [10, 20]), charts.ranked([label, "B"], [10, 20])):
+        assert label in _texts(svg)

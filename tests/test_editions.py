@@ -204,10 +204,10 @@ def test_all_editions_in_parallel_one_failing(cube, tmp_path, monkeypatch):
     stop or corrupt the others, and the result says it failed."""
     real = editions.write_edition
 
-    def flaky(cube_, key, out_root, formats):
+    def flaky(cube_, key, out_root, formats, **options):
         if key == "ejby":
             raise RuntimeError("disk full (simulated)")
-        return real(cube_, key, out_root, formats)
+        return real(cube_, key, out_root, formats, **options)
 
     monkeypatch.setattr(editions, "write_edition", flaky)
     results = editions.run_editions(cube, cube.municipalities, tmp_path, ["html"], jobs=2)
@@ -223,7 +223,7 @@ def test_all_editions_in_parallel_one_failing(cube, tmp_path, monkeypatch):
 
 
 def test_lpj_editions_exit_code(cube, tmp_path, monkeypatch, capsys):
-    def broken(cube_, key, out_root, formats):
+    def broken(cube_, key, out_root, formats, **options):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(editions, "write_edition", broken)

@@ -8,6 +8,7 @@ broken wave.yaml, codebook file and figures.json per class of problem.
 from __future__ import annotations
 
 import json
+import re
 import resource
 import shutil
 import subprocess
@@ -260,8 +261,9 @@ def test_wide_workbook_without_dimension_is_stopped_while_reading(tmp_path, monk
         read_and_validate(path, test_codebook)
 
 
-@pytest.mark.parametrize("kind", ["twenty", "employees_only", "all_blank"])
-def test_small_and_degenerate_data_give_figures(kind, tmp_path, capsys):
+def degenerate_file(kind: str, folder: Path) -> Path:
+    """The 2002 responses cut to 20 respondents, to 30 employees, or 8 with every answer
+    blank, as a CSV file."""
     data = pd.read_csv(WAVE_2002 / "responses.csv", dtype=str, keep_default_na=False)
     if kind == "twenty":
         data = data.head(20)
@@ -272,8 +274,14 @@ def test_small_and_degenerate_data_give_figures(kind, tmp_path, capsys):
         for col in data.columns:
             if col not in ("respondent", "rolle"):
                 data[col] = ""
-    path = tmp_path / f"{kind}.csv"
+    path = folder / f"{kind}.csv"
     data.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["twenty", "employees_only", "all_blank"])
+def test_small_and_degenerate_data_give_figures(kind, tmp_path, capsys):
+    path = degenerate_file(kind, tmp_path)
     assert cli.main(["validate", str(path)]) == 0
     assert cli.main(["figures", "--wave", "2002", "--responses", str(path),
                      "--out", str(tmp_path / "out")]) == 0
@@ -322,3 +330,23 @@ def test_an_optional_column_may_be_left_out(test_codebook, helpers, tmp_path):
     assert typed["alder"].isna().all() and str(typed["alder"].dtype) == "Float64"
     with pytest.raises(DataError, match="column alder: missing from the file"):
         read_and_validate(path, test_codebook)
+
+
+@pytest.mark.parametrize("kind", ["twenty", "employees_only", "all_blank"])
+def test_small_and_degenerate_data_give_a_report_or_a_clear_refusal(kind, tmp_path, capsys):
+    """The whole report on a handful of respondents: built, with what it must withhold said
+    ("for få svar"), or refused with the chapter source and line whose sentence the data
+    cannot support — never a traceback, nothing half-written."""
+    path = degenerate_file(kind, tmp_path)
+    out = tmp_path / "out"
+    code = cli.main(["build", "--wave", "2002", "--responses", str(path), "--formats", "html",
+                     "--out", str(out)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    if code == 0:
+        page = (out / "laering-paa-jobbet.html").read_text(encoding="utf-8")
+        assert "for få svar" in page and "◊" in page
+    else:
+        assert code == 2 and not out.exists()
+        assert re.search(r"error: \d\d_\w+\.md(, line \d+)?: .*too few answers", err), err

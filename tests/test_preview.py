@@ -131,7 +131,7 @@ def test_what_a_save_rebuilds(tmp_path):
     assert change_kind([TEMPLATES_DIR / "chapters" / "10_kapitel1.md"], chapters) == TEXT
     assert change_kind([TEMPLATES_DIR / "chapters" / "_ord.yaml"], chapters) == LAYOUT
     assert change_kind([TEMPLATES_DIR / "static" / "report.css"], chapters) == LAYOUT
-    assert change_kind([TEMPLATES_DIR / "editions" / "_figurer.yaml"], chapters) == DATA
+    assert change_kind([TEMPLATES_DIR / "editions" / "manifest.yaml"], chapters) == DATA
     for folder in ("figures", "findings", "codebook"):
         assert change_kind([DATA_DIR / folder / "x.yaml"], chapters) == DATA
     assert change_kind([DATA_DIR / "disclosure.yaml"], chapters) == DATA
