@@ -193,7 +193,7 @@ golden-accept: $(STAMP) ## Accept the current output as the new golden files
 	$(PYTHON) -m tests.golden accept
 
 clean: ## Remove build output and caches (keeps .venv and data)
-	rm -rf "report/$$WAVE" build .pytest_cache .ruff_cache .hypothesis tests/golden/*.actual
+	rm -rf "report/$$WAVE" build .cache .pytest_cache .ruff_cache .hypothesis tests/golden/*.actual
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## Also remove .venv

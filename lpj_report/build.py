@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from lpj_report import terminal
+from lpj_report import cache, cached_build, terminal
 from lpj_report.folders import (  # noqa: F401 (re-exported)
     KEEP,
     MARKER,
@@ -32,15 +32,7 @@ NAME = "laering-paa-jobbet"
 
 
 def build_report(args: argparse.Namespace) -> int:
-    from lpj_report import format as fmt
-    from lpj_report import publish, render
-    from lpj_report.finding_views import findings_rows
-    from lpj_report.lineage import sentences
-    from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
-    from lpj_report.pipeline import Build, Project
-    from lpj_report.provenance import build_meta, default_date, git_version
-    from lpj_report.report_context import build_context
-    from lpj_report.workbook import workbook_bytes
+    from lpj_report import publish
 
     try:
         formats = parse_formats(args.formats)
@@ -53,46 +45,62 @@ def build_report(args: argparse.Namespace) -> int:
     if refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
-    # the PDF is made in a second process, started now so that it imports WeasyPrint while
-    # this one loads the data (lpj_report.publish)
+    # the PDF is made in a second process, started now (before the data modules are imported
+    # here) so that it imports WeasyPrint while this one loads the data (lpj_report.publish)
     pdf = publish.PdfWorker() if "pdf" in formats else None
+    store = cache.Cache(cache.folder_for(getattr(args, "cache_dir", None),
+                                         getattr(args, "no_cache", False)))
     try:
-        project = Project()
-        build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
-        protect(build, getattr(args, "min_base", None),
-                getattr(args, "allow_low_min_base", False))
-        date = render.build_date(default_date(build.wave))
-        work = stage(out)
-        try:
-            with terminal.steps("lpj build", 3) as progress:
-                progress.step("figures")
-                labels = {"figures": project.figures, "codebook": project.codebook,
-                          "lowered": lowered_of(build)}
-                write_atomic(work / "figures.csv", figures_csv(build.figures, **labels))
-                write_atomic(work / EXCEL_CSV, figures_csv(build.figures, excel=True, **labels))
-                progress.step("text and charts")
-                context = build_context(build, created=date.isoformat(),
-                                        build_date=fmt.date_long(date))
-                mark_lowered(context, build)
-                progress.step(", ".join(f.upper() for f in formats))
-                tables = {"figures.json": lambda html: figures_json(
-                    build.figures, project.figures, build_meta(build),
-                    findings=findings_rows(build.findings, project.findings),
-                    lineage=sentences(html)),
-                    publish.WORKBOOK: lambda _html: workbook_bytes(
-                    context, build.figures, project.registry, project.codebook)}
-                publish.publish(context, work, NAME, formats, files=tables, pdf=pdf)
-            inputs = inputs_digest({**build_meta(build), "min_base": args.min_base,
-                                    "date": date.isoformat(), "code": git_version()})
-            write_marker(work, "lpj build", inputs)
-            kept, removed = carry_over(out, work, NAME, formats, inputs)
-            replace_folder(work, out)
-        finally:
-            if work.exists():
-                shutil.rmtree(work)
+        with cache.using(store):
+            return _build(args, formats, out, pdf, console)
     finally:
         if pdf is not None:
             pdf.close()
+
+
+def _build(args: argparse.Namespace, formats: list[str], out: Path, pdf, console) -> int:
+    from lpj_report import format as fmt
+    from lpj_report import publish, render
+    from lpj_report.finding_views import findings_rows
+    from lpj_report.lineage import sentences
+    from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
+    from lpj_report.provenance import build_meta, default_date, git_version
+    from lpj_report.report_context import chapters_context
+    from lpj_report.workbook import workbook_bytes
+
+    responses = Path(args.responses) if args.responses else None
+    build, variables = cached_build.load(args.wave, responses, getattr(args, "min_base", None),
+                                         getattr(args, "allow_low_min_base", False), protect)
+    project = build.project
+    date = render.build_date(default_date(build.wave))
+    work = stage(out)
+    try:
+        with terminal.steps("lpj build", 3) as progress:
+            progress.step("figures")
+            labels = {"figures": project.figures, "codebook": project.codebook,
+                      "lowered": lowered_of(build)}
+            write_atomic(work / "figures.csv", figures_csv(build.figures, **labels))
+            write_atomic(work / EXCEL_CSV, figures_csv(build.figures, excel=True, **labels))
+            progress.step("text and charts")
+            context = chapters_context(build, variables, created=date.isoformat(),
+                                       build_date=fmt.date_long(date))
+            mark_lowered(context, build)
+            progress.step(", ".join(f.upper() for f in formats))
+            tables = {"figures.json": lambda html: figures_json(
+                build.figures, project.figures, build_meta(build),
+                findings=findings_rows(build.findings, project.findings),
+                lineage=sentences(html)),
+                publish.WORKBOOK: lambda _html: workbook_bytes(
+                context, build.figures, project.registry, project.codebook)}
+            publish.publish(context, work, NAME, formats, files=tables, pdf=pdf)
+        inputs = inputs_digest({**build_meta(build), "min_base": args.min_base,
+                                "date": date.isoformat(), "code": git_version()})
+        write_marker(work, "lpj build", inputs)
+        kept, removed = carry_over(out, work, NAME, formats, inputs)
+        replace_folder(work, out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
     console.print(f"Report for {build.wave.year} ({build.wave.status}) built in "
                   f"{terminal.shown(out)}/:", markup=False)
     for path in sorted(out.iterdir()):

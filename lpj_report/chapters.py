@@ -46,6 +46,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from lpj_report import cache
 from lpj_report.cli_errors import InputError
 from lpj_report.readers import parse_yaml
 
@@ -296,11 +297,32 @@ def balance(rendered: str) -> str:
 COMPILED_LIMIT = 64
 
 
+def _compiled(env: jinja2.Environment, text: str) -> jinja2.Template:
+    """``env.from_string(text)``, with the compiled code kept in the build cache in use
+    (:mod:`lpj_report.cache`) by the source, the findings' verdicts and the code version."""
+    store = cache.current()
+    if not store.enabled:
+        return env.from_string(text)
+    import marshal
+
+    verdicts = sorted((k, sorted(v)) for k, v in getattr(env, "finding_verdicts", {}).items())
+    entry = cache.key("chapter-code", cache.code_version(), jinja2.__version__, verdicts, text)
+    data = store.get("chapter-code", entry)
+    try:
+        code = marshal.loads(data) if data is not None else None
+    except (EOFError, ValueError, TypeError):
+        code = None
+    if code is None:
+        code = env.compile(text)
+        store.put("chapter-code", entry, marshal.dumps(code))
+    return env.template_class.from_code(env, code, env.make_globals(None), None)
+
+
 def _template(env: jinja2.Environment, text: str) -> jinja2.Template:
     compiled = getattr(env, "compiled", None)
     if compiled is None:
-        return env.from_string(text)
-    template = compiled.pop(text, None) or env.from_string(text)
+        return _compiled(env, text)
+    template = compiled.pop(text, None) or _compiled(env, text)
     compiled[text] = template          # the most recent last
     while len(compiled) > COMPILED_LIMIT:
         del compiled[next(iter(compiled))]

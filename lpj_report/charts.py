@@ -43,6 +43,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from lpj_report import chart_cache  # noqa: E402
 from lpj_report import format as fmt  # noqa: E402
 from lpj_report.chart_checks import (  # noqa: F401 (re-exported)
     TEXT,
@@ -105,29 +106,24 @@ def recipe(function: Callable[..., str]) -> Callable[..., str]:
 
     @functools.wraps(function)
     def drawn(*args, **kwargs):
-        kept = _REUSE.get() if _LAYOUT.get() is WIDE and not _AS_PNG.get() else None
-        key = _call_key(function, args, kwargs) if kept is not None else None
-        if key is not None and key in kept:
+        wide = _LAYOUT.get() is WIDE and not _AS_PNG.get()
+        kept = _REUSE.get() if wide else None
+        key = chart_cache.call_key(function, args, kwargs) if wide else None
+        if key is not None and kept is not None and key in kept:
             result = kept.pop(key)
             kept[key] = result              # the most recently used last
             return result
-        result = function(*args, **kwargs)
-        if _LAYOUT.get() is WIDE and not _AS_PNG.get() and isinstance(result, str):
+        entry = chart_cache.entry(key) if wide else None   # the build cache (.cache/)
+        stored = chart_cache.stored_svg(entry)
+        result = stored if stored is not None else function(*args, **kwargs)
+        if wide and isinstance(result, str):
             _RECIPES.setdefault(result, (function, copy.deepcopy(args), copy.deepcopy(kwargs)))
-            if key is not None:
+            chart_cache.keep_svg(entry, result, stored is not None)
+            if key is not None and kept is not None:
                 kept[key] = result
         return result
 
     return drawn
-
-
-def _call_key(function: Callable, args: tuple, kwargs: dict) -> tuple | None:
-    import pickle
-
-    try:
-        return (function.__module__, function.__qualname__, pickle.dumps((args, kwargs)))
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return None   # arguments that cannot be compared: drawn again
 
 
 @contextmanager
@@ -148,6 +144,8 @@ def _again(svg: str, kind: str, layout_: Layout, dpi: int = 0):
     if known is None:
         return None
     key = (svg, kind)
+    if key not in _VARIANTS and (stored := chart_cache.stored_variant(svg, kind)) is not None:
+        _VARIANTS[key] = stored
     if key not in _VARIANTS:
         function, args, kwargs = known
         chart_layout, png_dpi = _LAYOUT.set(layout_), _AS_PNG.set(dpi)
@@ -156,6 +154,7 @@ def _again(svg: str, kind: str, layout_: Layout, dpi: int = 0):
         finally:
             _LAYOUT.reset(chart_layout)
             _AS_PNG.reset(png_dpi)
+        chart_cache.keep_variant(svg, kind, _VARIANTS[key])
     return _VARIANTS[key]
 
 

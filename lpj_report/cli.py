@@ -244,6 +244,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--min-base", type=min_base_value, help="hide numbers with fewer "
                    "respondents (default and floor: data/disclosure.yaml, 5)")
     b.add_argument("--allow-low-min-base", **low)
+    b.add_argument("--cache-dir", help="keep reusable results here (default $LPJ_CACHE_DIR, "
+                   "else .cache)")
+    b.add_argument("--no-cache", action="store_true", help="build without the cache")
     b.set_defaults(func=cmd_build)
 
     e = sub.add_parser("editions", help="build every municipality's edition, in parallel")
@@ -326,14 +329,13 @@ def _checked(func, args: argparse.Namespace) -> int:
     from lpj_report.cli_errors import InputError
     from lpj_report.codebook import CodebookError
     from lpj_report.figures import FigureError
-    from lpj_report.generate.model import ModelError
     from lpj_report.targets import TargetError
     from lpj_report.wave import WaveError
 
     try:
         check_disclosure(args)
         return func(args)
-    except (CodebookError, FigureError, InputError, ModelError, TargetError, WaveError) as err:
+    except (CodebookError, FigureError, InputError, TargetError, WaveError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

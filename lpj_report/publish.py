@@ -16,6 +16,10 @@ data are loaded, and gets the HTML as soon as there is one (before the charts' p
 drawn, which print does not use); meanwhile this process draws the chart files, writes the
 workbook and the DOCX. Log records and warnings of the worker are handed back and re-issued
 here, and an error there is raised here.
+
+With a build cache in use (:mod:`lpj_report.cache`) the PDF and the DOCX are kept by the bytes
+they are made from (the HTML, the DOCX's chart PNGs, ``templates/``, the code version): a build
+whose HTML did not change writes the stored files and hands the worker nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from lpj_report import chart_files, render
+from lpj_report import cache, chart_files, render
+from lpj_report.paths import TEMPLATES_DIR
 
 WORKBOOK = "tabeller.xlsx"
 #: The formats :func:`publish` makes besides the chart files and the caller's files.
@@ -50,10 +55,16 @@ class PdfWorker:
         self._process.start()
         child.close()
         self._submitted = False
+        self._used = False
 
     def submit(self, html_path: Path, pdf_path: Path) -> None:
         self._conn.send((str(html_path), str(pdf_path)))
-        self._submitted = True
+        self._submitted = self._used = True
+
+    @property
+    def pending(self) -> bool:
+        """A PDF was handed over and not yet waited for."""
+        return self._submitted
 
     def wait(self) -> Path:
         """The PDF's path once it is written; the worker's error raised here."""
@@ -76,6 +87,9 @@ class PdfWorker:
         return Path(payload)
 
     def close(self) -> None:
+        if self._process.is_alive() and not self._used:   # no PDF asked for (the cache had it)
+            self._process.kill()
+            self._process.join()
         if self._process.is_alive():
             with contextlib.suppress(BrokenPipeError, OSError):
                 self._conn.send(None)
@@ -137,6 +151,29 @@ def _picklable(error: BaseException) -> BaseException:
         return RuntimeError("".join(traceback.format_exception(error)))
 
 
+def _entry(kind: str, *paths: Path) -> str:
+    """The build cache's key of a PDF or DOCX: the bytes of the files it is made from (the
+    HTML; the DOCX's chart PNGs), of everything under ``templates/`` (CSS, labels) and the code
+    version (which covers WeasyPrint's and pandoc's versions and the shipped fonts)."""
+    if not cache.current().enabled:
+        return ""
+    return cache.key(kind, cache.code_version(), cache.files_digest([TEMPLATES_DIR]),
+                     *(path.read_bytes() for path in paths))
+
+
+def _from_cache(kind: str, entry: str, path: Path) -> bool:
+    """Write the stored file of ``entry`` to ``path``; False when there is none."""
+    data = cache.current().get(kind, entry) if entry else None
+    if data is not None:
+        path.write_bytes(data)
+    return data is not None
+
+
+def _to_cache(kind: str, entry: str, path: Path) -> None:
+    if entry:
+        cache.current().put(kind, entry, path.read_bytes())
+
+
 def publish(context: Mapping, folder: Path, name: str, formats: Iterable[str], *,
             files: Mapping[str, Callable[[str], bytes]] | None = None,
             pdf: PdfWorker | None = None) -> list[Path]:
@@ -152,11 +189,15 @@ def publish(context: Mapping, folder: Path, name: str, formats: Iterable[str], *
     early: list[Path] = []
     started: list[chart_files.ChartFiles] = []
 
+    pdf_entry: list[str] = []
+
     def print_ready(path: Path) -> None:
         """The HTML without the phone layouts is there: start the PDF and the chart PNGs."""
         early.append(path)
         if pdf is not None:
-            pdf.submit(path, pdf_path)
+            pdf_entry.append(_entry("pdf", path))
+            if not _from_cache("pdf", pdf_entry[0], pdf_path):
+                pdf.submit(path, pdf_path)
         started.append(chart_files.start_chart_files(context, folder))
 
     parallel = pdf is not None and "pdf" in formats
@@ -169,11 +210,20 @@ def publish(context: Mapping, folder: Path, name: str, formats: Iterable[str], *
         written = [write_atomic(folder / filename, data) for filename, data in made.items()]
         written += started.pop().wait()
         if "pdf" in formats and not parallel:
-            written.append(render.render_pdf(html, pdf_path))
+            entry = _entry("pdf", html)
+            if not _from_cache("pdf", entry, pdf_path):
+                _to_cache("pdf", entry, render.render_pdf(html, pdf_path))
+            written.append(pdf_path)
         if "docx" in formats:
-            written.append(render.render_docx(html, folder / f"{name}.docx"))
+            docx_path = folder / f"{name}.docx"
+            entry = _entry("docx", html, *sorted((folder / chart_files.CHART_DIR).glob("*.png")))
+            if not _from_cache("docx", entry, docx_path):
+                _to_cache("docx", entry, render.render_docx(html, docx_path))
+            written.append(docx_path)
         if parallel:
-            written.append(pdf.wait())
+            if pdf.pending:
+                _to_cache("pdf", pdf_entry[0], pdf.wait())
+            written.append(pdf_path)
     finally:
         for path in early:
             path.unlink(missing_ok=True)

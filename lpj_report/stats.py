@@ -23,7 +23,19 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from scipy import stats as sps
+
+
+class _SciPyStats:
+    """``scipy.stats``, imported when a test first needs it (a second and a half that a build
+    whose findings come from the cache does not pay)."""
+
+    def __getattr__(self, name: str):
+        from scipy import stats
+
+        return getattr(stats, name)
+
+
+sps = _SciPyStats()
 
 CONFIDENCE = 0.95
 #: Expected count below which a 2×2 comparison uses Fisher's exact test instead of z.

@@ -131,6 +131,16 @@ def write_format(raw: pd.DataFrame, folder: Path, fmt: str, codebook: Codebook,
     return write_responses(raw, folder / name, dialect=dialect, codebook=codebook)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _build_cache(tmp_path_factory):
+    """Every build of the tests keeps its cache (lpj_report/cache.py) in the session's
+    temporary folder, never in the project's .cache/, so no test depends on an earlier run."""
+    folder = tmp_path_factory.mktemp("lpj-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LPJ_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def codebook() -> Codebook:
     """The project's real codebook (data/codebook)."""

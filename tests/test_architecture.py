@@ -27,7 +27,7 @@ MAY_IMPORT_CLI = {f"{PACKAGE}.__main__"}
 LAYERS: list[tuple[str, str, list[str]]] = [
     ("base", "paths, limits, errors, safe readers, printing rules, statistics — import nothing above",
      ["lpj_report", "paths", "limits", "cli_errors", "readers", "format", "stats", "lineage",
-      "plausibility_stats", "terminal"]),
+      "plausibility_stats", "terminal", "cache"]),
     ("load", "the codebook and respondent data files: read, parse, check, write",
      ["codebook", "cell_codes", "columns", "sources", "load", "load_csv", "load_xlsx", "write",
       "editrules", "validate"]),
@@ -48,12 +48,13 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("format", "the view model: numbers into printed strings and words",
      ["content", "finding_views", "trend", "design", "chapters", "places"]),
     ("charts", "charts as SVG and PNG, and their file names",
-     ["charts", "chart_checks", "chart_names", "pngs", "figure_charts"]),
+     ["charts", "chart_cache", "chart_checks", "chart_names", "pngs", "figure_charts"]),
     ("render", "report contexts into HTML, PDF, DOCX, workbook and output files",
      ["report_context", "edition_context", "paired", "render", "docx", "docx_reference", "chart_files",
       "publish", "output", "workbook", "folders", "verify_report", "plausibility_report"]),
     ("cli", "the commands",
-     ["cli", "cli_values", "build", "editions", "diff", "diff_view", "preview", "completion"]),
+     ["cli", "cli_values", "build", "cached_build", "editions", "diff", "diff_view", "preview",
+      "completion"]),
 ]
 
 

@@ -348,10 +348,12 @@ def test_failed_build_leaves_nothing_half_written(tmp_path, monkeypatch, previou
     before = _tree(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     # the small demo context instead of the whole report: the same build steps, a third the time
-    monkeypatch.setattr(report_context, "build_context", lambda build, **kwargs: demo_context())
+    monkeypatch.setattr(report_context, "chapters_context",
+                        lambda build, variables, **kwargs: demo_context())
     monkeypatch.setattr(render, "render_pdf", _fail_pdf)
-    with pytest.raises(RuntimeError, match="rendering failed"):
-        cli.main(["build", "--wave", WAVE, "--out", str(out), "--formats", "html,pdf"])
+    with pytest.raises(RuntimeError, match="rendering failed"):   # --no-cache: no stored PDF
+        cli.main(["build", "--wave", WAVE, "--out", str(out), "--formats", "html,pdf",
+                  "--no-cache"])
     assert _tree(tmp_path) == before  # no new folder, no temporary folder, earlier build intact
 
 
