@@ -145,6 +145,12 @@ def current() -> Cache:
     return _CURRENT.get() or _NONE
 
 
+def chosen() -> Cache | None:
+    """The cache a command chose (:func:`using`: a folder, or none with ``--no-cache``); None
+    outside a command that chose one."""
+    return _CURRENT.get()
+
+
 @contextlib.contextmanager
 def using(store: Cache) -> Iterator[Cache]:
     token = _CURRENT.set(store)

@@ -261,6 +261,9 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--manifest", help=MANIFEST_HELP)
     e.add_argument("--min-base", type=min_base_value, help="hide numbers with fewer respondents")
     e.add_argument("--allow-low-min-base", **low)
+    e.add_argument("--cache-dir", help="keep reusable results here (default $LPJ_CACHE_DIR, "
+                   "else .cache)")
+    e.add_argument("--no-cache", action="store_true", help="build without the cache")
     e.add_argument("--shard", type=shard_value, metavar="I/N",
                    help="build only the I-th of N slices of the municipalities (codebook "
                         "order), for make -j, a Slurm array or a CI matrix; the suppression is "

@@ -137,16 +137,35 @@ def _formats(text: str) -> list[str]:
         raise EditionError(str(err)) from None
 
 
-def _load(args) -> tuple[Any, Any]:
-    from lpj_report.pipeline import Build, Project
+def _load(args) -> tuple[Any, Any, dict[str, Any]]:
+    """(project, the wave's protected build, the whole survey's text variables): through the
+    build cache the command chose, shared with ``lpj build`` of the same inputs."""
+    from lpj_report import cached_build
+    from lpj_report.build import protect
 
-    project = Project()
-    build = Build.load(project, args.wave, Path(args.responses) if args.responses else None)
-    return project, build
+    build, variables = cached_build.load(
+        args.wave, Path(args.responses) if args.responses else None,
+        getattr(args, "min_base", None), getattr(args, "allow_low_min_base", False), protect)
+    return build.project, build, variables
+
+
+def _store(args):
+    """The build cache of the command (``--cache-dir``, ``--no-cache``)."""
+    from lpj_report import cache
+
+    return cache.Cache(cache.folder_for(getattr(args, "cache_dir", None),
+                                        getattr(args, "no_cache", False)))
 
 
 def build_edition(args: argparse.Namespace) -> int:
-    """``lpj build --kommune NAME``: one edition."""
+    """``lpj build --kommune NAME``: one edition (with the build cache the command chose)."""
+    from lpj_report import cache
+
+    with cache.using(_store(args)):
+        return _build_edition(args)
+
+
+def _build_edition(args: argparse.Namespace) -> int:
     from lpj_report import terminal
     from lpj_report.build import report_removed
     from lpj_report.pipeline import Project
@@ -160,7 +179,7 @@ def build_edition(args: argparse.Namespace) -> int:
         manifest = load_manifest(getattr(args, "manifest", None)).name
         key = resolve_kommune(args.kommune, Project().codebook)
         pdf = PdfWorker() if "pdf" in formats else None  # WeasyPrint loads meanwhile
-        project, build = _load(args)
+        project, build, variables = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
         check_root(root)
         edition_dir(root, key)
@@ -171,6 +190,7 @@ def build_edition(args: argparse.Namespace) -> int:
             if key not in cube.units:
                 raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
             progress.step("the whole survey's figures and findings")
+            cube.shared["text"] = variables
             wave_variables(cube)
             progress.step(", ".join(f.upper() for f in formats))
             out = write_edition(cube, key, root, formats, pdf=pdf, files=files,
@@ -310,7 +330,15 @@ class _PlainBar:
 
 
 def build_all_editions(args: argparse.Namespace) -> int:
-    """``lpj editions``: every municipality's edition in parallel, with a summary."""
+    """``lpj editions``: every municipality's edition in parallel, with a summary (with the
+    build cache the command chose)."""
+    from lpj_report import cache
+
+    with cache.using(_store(args)):
+        return _build_all_editions(args)
+
+
+def _build_all_editions(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     console = terminal.console()
@@ -318,13 +346,14 @@ def build_all_editions(args: argparse.Namespace) -> int:
     try:
         formats = _formats(args.formats)
         manifest = load_manifest(getattr(args, "manifest", None)).name
-        project, build = _load(args)
+        project, build, variables = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
         check_root(root)
         with terminal.steps("lpj editions", 2) as progress:
             progress.step("figures and disclosure control for every municipality")
             cube = make_cube(project, build, args.min_base, args.allow_low_min_base)
             progress.step("the whole survey's figures and findings")
+            cube.shared["text"] = variables
             wave_variables(cube)   # once, shared by the forked workers
         keys = ([resolve_kommune(k, project.codebook) for k in args.kommune] if args.kommune
                 else cube.municipalities)

@@ -36,8 +36,15 @@ _SOURCES = ("suppression.py", "suppression_families.py", "suppression_audit.py",
             "suppression_lp.py", "suppression_cache.py")
 
 
-def default_folder() -> Path:
-    """``$LPJ_CACHE_DIR/suppression``, or ``.cache/suppression`` in the project."""
+def default_folder() -> Path | None:
+    """``suppression/`` in the cache folder the command chose (``--cache-dir``; None with
+    ``--no-cache``), else ``$LPJ_CACHE_DIR/suppression``, or ``.cache/suppression`` in the
+    project."""
+    from lpj_report import cache
+
+    store = cache.chosen()
+    if store is not None:
+        return store.folder / "suppression" if store.folder is not None else None
     base = os.environ.get("LPJ_CACHE_DIR")
     return (Path(base) if base else ROOT / ".cache") / "suppression"
 

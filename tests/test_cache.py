@@ -174,3 +174,20 @@ def test_keys_follow_the_bytes_of_the_inputs(tmp_path):
     assert cache.key("a", "bc") != cache.key("ab", "c")
     assert cache.folder_for(no_cache=True) is None
     assert cache.folder_for(tmp_path) == tmp_path
+
+
+def test_an_edition_uses_the_cache_its_command_chose(tmp_path, monkeypatch):
+    """``lpj build --kommune``: the annual build's entry and the disclosure pattern across
+    municipalities go to ``--cache-dir``; ``--no-cache`` keeps nothing anywhere (not even the
+    pattern) and gives the same bytes."""
+    monkeypatch.setenv("LPJ_CACHE_DIR", str(tmp_path / "env"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1030838400")
+    chosen = tmp_path / "chosen"
+    common = ["build", "--wave", "2002", "--kommune", "hasle", "--formats", "html"]
+    assert cli.main([*common, "--cache-dir", str(chosen), "--out", str(tmp_path / "a")]) == 0
+    assert list((chosen / "suppression").glob("*.json")), "the pattern kept"
+    assert (chosen / "build").is_dir() and not (tmp_path / "env").exists()
+    assert cli.main([*common, "--no-cache", "--out", str(tmp_path / "b")]) == 0
+    assert not (tmp_path / "env").exists()
+    page = "kommuner/hasle/laering-paa-jobbet-hasle.html"
+    assert (tmp_path / "a" / page).read_bytes() == (tmp_path / "b" / page).read_bytes()

@@ -200,8 +200,8 @@ def cube():
 
 
 def test_all_editions_in_parallel_one_failing(cube, tmp_path, monkeypatch):
-    """Every municipality's edition on two forked workers; one edition made to fail does not
-    stop or corrupt the others, and the result says it failed."""
+    """Editions on two forked workers; one edition made to fail does not stop or corrupt the
+    others, and the result says it failed."""
     real = editions.write_edition
 
     def flaky(cube_, key, out_root, formats, **options):
@@ -210,12 +210,13 @@ def test_all_editions_in_parallel_one_failing(cube, tmp_path, monkeypatch):
         return real(cube_, key, out_root, formats, **options)
 
     monkeypatch.setattr(editions, "write_edition", flaky)
-    results = editions.run_editions(cube, cube.municipalities, tmp_path, ["html"], jobs=2)
-    assert [r["key"] for r in results] == cube.municipalities
+    keys = ["hasle", "ejby", "munkebo", "solroed"]    # four of the twelve, one failing
+    results = editions.run_editions(cube, keys, tmp_path, ["html"], jobs=2)
+    assert [r["key"] for r in results] == keys
     failed = [r for r in results if not r["ok"]]
     assert [r["key"] for r in failed] == ["ejby"] and "disk full" in failed[0]["error"]
     built = sorted(p.name for p in (tmp_path / "kommuner").iterdir() if not p.name.startswith("."))
-    assert built == sorted(k for k in cube.municipalities if k != "ejby")
+    assert built == sorted(k for k in keys if k != "ejby")
     for key in built:
         assert (tmp_path / "kommuner" / key / f"laering-paa-jobbet-{key}.html").stat().st_size
     assert not list((tmp_path / "kommuner").glob(".*")), "no half-written folders left"
