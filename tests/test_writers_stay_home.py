@@ -17,12 +17,15 @@ def hidden(parent: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
 
 
-@pytest.mark.parametrize("argv", [
+WRITERS = pytest.mark.parametrize("argv", [
     ["figures", "--out", "{out}"],
     ["diff", "2002", "2005", "--out", "{out}"],
     ["build", "--kommune", "hasle", "--formats", "html", "--out", "{out}"],
     ["editions", "--formats", "html", "--out", "{out}"],
 ])
+
+
+@WRITERS
 def test_a_folder_lpj_did_not_make_is_refused(argv, tmp_path, capsys):
     out = tmp_path / "mine"
     out.mkdir()
@@ -34,12 +37,7 @@ def test_a_folder_lpj_did_not_make_is_refused(argv, tmp_path, capsys):
     assert hidden(tmp_path) == []
 
 
-@pytest.mark.parametrize("argv", [
-    ["figures", "--out", "{out}"],
-    ["diff", "2002", "2005", "--out", "{out}"],
-    ["build", "--kommune", "hasle", "--formats", "html", "--out", "{out}"],
-    ["editions", "--formats", "html", "--out", "{out}"],
-])
+@WRITERS
 def test_out_naming_a_file_is_refused(argv, tmp_path, capsys):
     out = tmp_path / "figures.json"
     out.write_text("{}", encoding="utf-8")
