@@ -64,7 +64,7 @@ def _build(args: argparse.Namespace, formats: list[str], out: Path, pdf, console
     from lpj_report.finding_views import findings_rows
     from lpj_report.lineage import sentences
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
-    from lpj_report.provenance import build_meta, default_date, git_version
+    from lpj_report.provenance import build_meta, default_date, git_version, lowered_of
     from lpj_report.report_context import chapters_context
     from lpj_report.workbook import workbook_bytes
 
@@ -84,7 +84,7 @@ def _build(args: argparse.Namespace, formats: list[str], out: Path, pdf, console
             progress.step("text and charts")
             context = chapters_context(build, variables, created=date.isoformat(),
                                        build_date=fmt.date_long(date))
-            mark_lowered(context, build)
+            mark_lowered(context, lowered_of(build))
             progress.step(", ".join(f.upper() for f in formats))
             tables = {"figures.json": lambda html: figures_json(
                 build.figures, project.figures, build_meta(build),
@@ -183,24 +183,13 @@ def report_removed(console, removed: list[str]) -> None:
                       f"code, settings or date); rebuild it with --formats {kind}", markup=False)
 
 
-def lowered_of(build) -> dict | None:
-    """``{"min_base", "floor"}`` when the build's disclosure control was lowered below its
-    floor (--allow-low-min-base), else None."""
-    from lpj_report import suppression
-
-    config = build.__dict__.get("disclosure")
-    return suppression.lowered(config) if config is not None else None
-
-
-def mark_lowered(context: dict, build) -> None:
-    """A report built with --allow-low-min-base says so on every page (render.prepare)."""
+def mark_lowered(context: dict, lowered: dict[str, int] | None) -> None:
+    """A report or edition built with --allow-low-min-base (``lowered``: suppression.lowered)
+    says so on every page (render.prepare)."""
     from lpj_report import format as fmt
-    from lpj_report import suppression
 
-    config = build.__dict__.get("disclosure")
-    if config is not None and config.lowered:
-        context["meta"]["disclosure_lowered"] = {
-            k: fmt.count(v) for k, v in suppression.lowered(config).items()}
+    if lowered:
+        context["meta"]["disclosure_lowered"] = {k: fmt.count(v) for k, v in lowered.items()}
 
 
 def protect(build, min_base: int | None = None, allow_low: bool = False) -> None:

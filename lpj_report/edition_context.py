@@ -166,6 +166,7 @@ def unit_facts(cube: Cube, key: str, rows: pd.DataFrame,
     mine_rows = rows[rows["kommune"] == key]
     suppressed = mine_rows[mine_rows["suppressed"].astype(bool)]
     navn = cb["kommune"].label_of(key)
+    before = previous_cube(cube)
     significant = [c for fig in cells.values() for group in fig.values() for c in group.values()
                    if c.significant]
     return {
@@ -184,10 +185,7 @@ def unit_facts(cube: Cube, key: str, rows: pd.DataFrame,
         "min_base": fmt.count(cube.config.min_base),
         "mark": cube.config.mark,
         "alpha": fmt.percent(100 * ALPHA, 0),
-        "mark_raw": cube.config.mark,
-        "min_base_raw": cube.config.min_base,
-        "previous_year": (str(previous_cube(cube).build.wave.year)
-                          if previous_cube(cube) is not None else ""),
+        "previous_year": str(before.build.wave.year) if before is not None else "",
     }
 
 

@@ -36,7 +36,6 @@ from lpj_report import paired, terminal
 from lpj_report.edition_context import (  # noqa: F401 (edition_variables re-exported)
     edition_context,
     edition_variables,
-    wave_variables,
 )
 from lpj_report.edition_names import (  # noqa: F401 (re-exported)
     EDITIONS_DIR,
@@ -79,7 +78,7 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
     build (same inputs) or ``removed`` (:func:`lpj_report.build.carry_over`). ``manifest``: the
     kind of edition (``templates/editions/manifest.yaml``; default the one marked default)."""
     from lpj_report import publish, render, suppression
-    from lpj_report.build import carry_over, inputs_digest, write_marker
+    from lpj_report.build import carry_over, inputs_digest, mark_lowered, write_marker
     from lpj_report.folders import replace_folder, stage
     from lpj_report.output import EXCEL_CSV, figures_csv, figures_json, write_atomic
     from lpj_report.provenance import default_date, git_version
@@ -98,9 +97,7 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
         write_atomic(work / EXCEL_CSV, figures_csv(rows, excel=True, **labels))
         context = edition_context(cube, key, rows, created=date.isoformat(),
                                   build_date=fmt.date_long(date), manifest=manifest)
-        if cube.config.lowered:      # --allow-low-min-base: said on every page
-            context["meta"]["disclosure_lowered"] = {
-                k: fmt.count(v) for k, v in meta["disclosure_lowered"].items()}
+        mark_lowered(context, suppression.lowered(cube.config))
         name = cube.project.codebook["kommune"].label_of(key)
         tables = {publish.WORKBOOK: lambda _html: workbook_bytes(
             context, rows, cube.project.registry, cube.project.codebook, mark=cube.config.mark,
@@ -190,8 +187,7 @@ def _build_edition(args: argparse.Namespace) -> int:
             if key not in cube.units:
                 raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
             progress.step("the whole survey's figures and findings")
-            cube.shared["text"] = variables
-            wave_variables(cube)
+            cube.shared["text"] = variables   # the whole survey's, from the build cache
             progress.step(", ".join(f.upper() for f in formats))
             out = write_edition(cube, key, root, formats, pdf=pdf, files=files,
                                 manifest=manifest)
@@ -353,8 +349,7 @@ def _build_all_editions(args: argparse.Namespace) -> int:
             progress.step("figures and disclosure control for every municipality")
             cube = make_cube(project, build, args.min_base, args.allow_low_min_base)
             progress.step("the whole survey's figures and findings")
-            cube.shared["text"] = variables
-            wave_variables(cube)   # once, shared by the forked workers
+            cube.shared["text"] = variables   # once, shared by the forked workers
         keys = ([resolve_kommune(k, project.codebook) for k in args.kommune] if args.kommune
                 else cube.municipalities)
         keys = shard_of(keys, getattr(args, "shard", None))

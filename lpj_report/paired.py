@@ -118,7 +118,7 @@ def items(view: FigureView, spec: dict) -> tuple[str, list[Compared]]:
     return "categories", [cells[group][c] for c in cats]
 
 
-def block(raw: dict, view: FigureView, unit_name: str, mark: str, min_base: int,
+def block(raw: dict, view: FigureView, unit_name: str, mark: str, min_base: str,
           charts: bool = True) -> dict:
     """A figure or table block of a figure with the municipality's numbers: the municipality
     beside all municipalities (``raw``: the block's options, as for any figure block)."""
@@ -148,7 +148,7 @@ def block(raw: dict, view: FigureView, unit_name: str, mark: str, min_base: int,
         body.append([text("antal_svar"), shown[0].n_k, shown[0].n_t, ""])
     note = raw.get("note") or text("kilde", population=view.population, figur=fid)
     if any(mark in cell for row in body for cell in row[1:]):
-        note += " " + text("note_skjult", mark=mark, min_base=fmt.count(min_base))
+        note += " " + text("note_skjult", mark=mark, min_base=min_base)
     if any(c.significant for c in shown):
         note += " " + text("note_stjerne")
     years = {c.previous.year for c in shown if c.previous is not None}

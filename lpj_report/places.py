@@ -73,7 +73,7 @@ class Place:
         return f"{KIND_WORD[self.kind]} {self.number}" if self.number else ""
 
 
-def _sources(folder: Path, sections=None) -> list[tuple[Path, tuple[str, ...] | None, bool]]:
+def sources(folder: Path, sections=None) -> list[tuple[Path, tuple[str, ...] | None, bool]]:
     """The chapter sources read, in reading order: an edition's manifest ``sections``
     (:class:`lpj_report.edition_names.Selection`), or every source of the annual report (those
     marked ``unit: kommune`` belong to the editions)."""
@@ -101,7 +101,7 @@ def chapters(folder: Path = CHAPTERS_DIR, sections=None) -> list[Chapter]:
     """The report's parts in reading order (files ``NN_name.md``, not ``_*.md``; an edition's:
     those of its manifest's ``sections``)."""
     out = []
-    for path, _, _ in _sources(folder, sections):
+    for path, _, _ in sources(folder, sections):
         meta = read_source(path).meta
         title = str(meta.get("title", ""))
         out.append(Chapter(str(meta.get("id", path.stem)), str(meta.get("label", "")),
@@ -125,7 +125,7 @@ def report_places(figures, folder: Path = CHAPTERS_DIR, sections=None) -> dict[s
     mentioned: dict[str, Place] = {}
     counts = {"figure": 0, "table": 0}
     position = 0
-    for (path, headings, intro), chapter in zip(_sources(folder, sections), parts, strict=True):
+    for (path, headings, intro), chapter in zip(sources(folder, sections), parts, strict=True):
         text = _chosen_text(read_source(path).text, headings, intro)
         for match in _FENCE.finditer(text):
             kind = match["kind"]

@@ -30,10 +30,19 @@ def build_meta(build) -> dict:
         "code_version": __version__,
         "respondents": int(len(build.data)),
     }
-    config = build.__dict__.get("disclosure")   # set by lpj_report.build.protect
-    if config is not None and config.lowered:
-        meta["disclosure_lowered"] = {"min_base": config.min_base, "floor": config.floor}
+    lowered = lowered_of(build)
+    if lowered:
+        meta["disclosure_lowered"] = lowered
     return meta
+
+
+def lowered_of(build) -> dict[str, int] | None:
+    """``{"min_base", "floor"}`` when the build's disclosure control (set by
+    :func:`lpj_report.edition_numbers.protect_wave`) was lowered below its floor
+    (--allow-low-min-base), else None."""
+    from lpj_report import suppression
+
+    return suppression.lowered(build.__dict__.get("disclosure"))
 
 
 def git_version() -> str:

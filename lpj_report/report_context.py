@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lpj_report import format as fmt
-from lpj_report import paired
+from lpj_report import paired, places
 from lpj_report.chapters import ChapterError, parse, read_source, render_source, text_environment
 from lpj_report.content import (
     SUPPRESSED,
@@ -241,7 +241,7 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
     view, fig = views[fid], registry[fid]
     if unit and view.compared_cells:
         try:
-            return paired.block(raw, view, unit["navn"], unit["mark_raw"], unit["min_base_raw"],
+            return paired.block(raw, view, unit["navn"], unit["mark"], unit["min_base"],
                                 charts=charts)
         except KeyError as err:
             raise TemplateError(f"{where}: figure {fid} has no category {err}") from None
@@ -406,10 +406,6 @@ def section(path: Path, env, variables: dict[str, Any], views: dict[str, FigureV
     return out
 
 
-def chapter_sources(folder: Path) -> list[Path]:
-    return sorted(folder.glob("[!_]*.md"))
-
-
 def chapter_environment(build):
     """The strict Jinja environment of the chapter sources, knowing every finding's verdicts
     (one per set of findings, so that each chapter is compiled once)."""
@@ -483,14 +479,8 @@ def chapters_context(build, variables: dict[str, Any], *, created: str, build_da
 
     project = build.project
     env = env or chapter_environment(build)
-    folder = folder or CHAPTERS_DIR
-    if sections is None:
-        chosen = [(path, None, True) for path in chapter_sources(folder)
-                  if read_source(path).meta.get("unit") != "kommune"]
-    else:
-        chosen = [(folder / f"{s.source}.md", s.headings, s.intro) for s in sections]
     parts: dict[str, list[dict]] = {"introduction": [], "chapter": [], "appendix": []}
-    for path, headings, intro in chosen:
+    for path, headings, intro in places.sources(folder or CHAPTERS_DIR, sections):
         kind = read_source(path).kind
         part = section(path, env, variables, variables["F"], project.registry, headings, intro)
         if part is not None:

@@ -134,11 +134,11 @@ def load_config(min_base: int | None = None, allow_low: bool = False) -> Config:
     return Config(min_base=base, mark=str(raw.get("mark", Config.mark)), floor=floor)
 
 
-def lowered(config: Config) -> dict[str, int] | None:
+def lowered(config: Config | None) -> dict[str, int] | None:
     """``{"min_base", "floor"}`` when ``config`` lowers disclosure control below the file's
     floor (recorded in figures.json's meta, and a notice in every page and workbook), else
-    None."""
-    if not config.lowered:
+    None (also for no ``config``: none applied)."""
+    if config is None or not config.lowered:
         return None
     return {"min_base": config.min_base, "floor": config.floor}
 
