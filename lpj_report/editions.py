@@ -101,7 +101,7 @@ def write_edition(cube: Cube, key: str, out_root: Path, formats: list[str],
         name = cube.project.codebook["kommune"].label_of(key)
         tables = {publish.WORKBOOK: lambda _html: workbook_bytes(
             context, rows, cube.project.registry, cube.project.codebook, mark=cube.config.mark,
-            edition={"key": key, "name": name})}
+            edition={"key": key, "name": name}, whole=cube.build.figures)}
         publish.publish(context, work, f"{NAME}-{key}", formats, files=tables, pdf=pdf)
         inputs = inputs_digest({**meta, "date": date.isoformat(), "code": git_version()})
         write_marker(work, "lpj build --kommune", inputs)

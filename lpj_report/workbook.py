@@ -374,10 +374,13 @@ def _front(sheets: _Sheets, ws, ctx: Mapping, entries: list[tuple[str, str]],
 
 
 def workbook_bytes(context: Mapping, rows: pd.DataFrame, registry: Mapping, codebook, *,
-                   mark: str = "◊", edition: Mapping | None = None) -> bytes:
+                   mark: str = "◊", edition: Mapping | None = None,
+                   whole: pd.DataFrame | None = None) -> bytes:
     """``tabeller.xlsx`` of a report: ``context`` is the report context (docs/report-context.md),
     ``rows`` the figure table it was made from (with ``suppressed``; an edition's rows with
-    ``kommune``), ``edition`` ``{"key", "name"}`` of the municipality for an edition."""
+    ``kommune``), ``edition`` ``{"key", "name"}`` of the municipality for an edition, ``whole``
+    the whole survey's (protected) figure table, for an edition's figures that are not the
+    municipality's own (their sheets are the annual report's)."""
     from lpj_report import render
 
     ctx = render.prepare(context)
@@ -393,9 +396,11 @@ def workbook_bytes(context: Mapping, rows: pd.DataFrame, registry: Mapping, code
         ws.write(0, 0, title, sheets.title)
         if block.get("note"):
             ws.write(1, 0, _plain(block["note"]), sheets.source)
-        if block.get("figure") and block["figure"] in registry and \
-                (rows["figure"] == block["figure"]).any():
+        fid = block.get("figure")
+        if fid in registry and (rows["figure"] == fid).any():
             _figure_sheet(sheets, ws, block, rows, labels, mark, edition)
+        elif fid in registry and whole is not None and (whole["figure"] == fid).any():
+            _figure_sheet(sheets, ws, block, whole, labels, mark, None)
         else:
             _table_sheet(sheets, ws, block, mark)
         ws.set_landscape()

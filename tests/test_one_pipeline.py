@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -235,7 +234,18 @@ def test_the_whole_publication_for_one_municipality(built):
                          capture_output=True, text=True, check=True).stdout
     assert "Hasle i forhold til alle kommuner" in pdf and "Kapitel 5" in pdf
     assert re.search(r"Hasle\s+Alle kommuner", pdf), "paired columns in the PDF"
-    assert Path(built / "tabeller.xlsx").stat().st_size > 0
+    import openpyxl
+
+    book = openpyxl.load_workbook(built / "tabeller.xlsx", read_only=True)
+    whole = [list(ws.iter_rows(values_only=True)) for ws in book.worksheets[1:]
+             if NOTE_WHOLE in str(next(ws.iter_rows(min_row=2, max_row=2, values_only=True))[0])]
+    assert len(whole) >= 20, "the whole survey's figures have sheets too"
+    for sheet in whole:
+        cells = [c for row in sheet[3:] for c in row[1:] if c is not None]
+        assert not [c for c in cells if isinstance(c, str) and re.fullmatch(r"[\d.,]+\s?%( \[.*\])?", c)], \
+            sheet[0][0]
+    assert any(isinstance(c, float) for sheet in whole for row in sheet[3:] for c in row[1:]), \
+        "their numbers are numbers, not text"
 
 
 # ---------------------------------------------------------------------------- its own past
