@@ -72,31 +72,23 @@ def _recipe(function):
 
 @_recipe
 def paired_chart(labels: list[str], k: list[float | None], t: list[float | None], names,
-                 *, unit: str = "pct", decimals: int = 0, mark: str = "◊") -> str:
+                 *, unit: str = "pct", decimals: int = 0, mark: str = "◊") -> str | None:
     """Horizontal bars, two per item: the municipality and all municipalities. A withheld
-    value has no bar; its label is the mark."""
-    from lpj_report import charts
-    from lpj_report.charts import Figure as MplFigure
+    value has no bar; its label is the mark. Written as SVG by :mod:`lpj_report.bar_svg` in
+    the current layout (wide, or narrow for phones); None when asked for a PNG, which is then
+    drawn from the SVG by librsvg like every chart file."""
+    from lpj_report import bar_svg, charts
 
+    if charts._AS_PNG.get():
+        return None
     values = [v for v in (*k, *t) if v is not None]
-    with charts.house_style() as palette:
-        n = len(labels)
-        fig = MplFigure(figsize=(charts.width_in(), charts._bar_height(n, per_row=0.62, extra=1.0)))
-        ax = fig.subplots()
-        limit = charts._limit(values or [0.0], unit)
-        height = 0.38
-        colours = [palette[0], palette[6]]
-        for side, (vals, colour) in enumerate(zip((k, t), colours, strict=True)):
-            ys = [i + (side - 0.5) * height for i in range(n)]
-            ax.barh(ys, [v or 0.0 for v in vals], height=height * 0.92, color=colour)
-            for y, v in zip(ys, vals, strict=True):
-                label = mark if v is None else fmt.unit_value(v, unit, decimals)
-                ax.text((v or 0.0) + limit * 0.01, y, label, va="center", ha="left", fontsize=8)
-        charts._axis(ax, unit, limit)
-        ax.set_yticks(list(range(n)), [charts._wrap(lab) for lab in labels])
-        ax.invert_yaxis()
-        charts._legend(fig, ax, list(names), colours)
-        return charts._finish(fig)
+    style = bar_svg.Style(
+        width_pt=charts.width_in() * 72, font_path=str(charts.FONT_DIR / "LiberationSans-Regular.ttf"),
+        font_family=charts.SVG_FONT_STACK, colours=(charts.PALETTE[0], charts.PALETTE[6]),
+        legend_columns=charts._legend_columns(list(names)))
+    return bar_svg.paired_bars(labels, k, t, list(names), style=style, unit=unit,
+                               decimals=decimals, mark=mark,
+                               limit=charts._limit(values or [0.0], unit), wrap=charts._wrap)
 
 
 def items(view: FigureView, spec: dict) -> tuple[str, list[Compared]]:

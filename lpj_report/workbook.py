@@ -172,9 +172,13 @@ class Labels:
         return _label(self.codebook, self.registry[fid], key)
 
 
-def _figure_rows(rows: pd.DataFrame, fid: str) -> list[dict]:
-    part = rows[rows["figure"] == fid]
-    return part.to_dict(orient="records")
+def _by_figure(rows: pd.DataFrame | None) -> dict[str, list[dict]]:
+    """The rows of a figure table as records, by figure, in the table's order (one pass over
+    the table, however many sheets read it)."""
+    out: dict[str, list[dict]] = {}
+    for record in ([] if rows is None else rows.to_dict(orient="records")):
+        out.setdefault(record["figure"], []).append(record)
+    return out
 
 
 def _shown(row: Mapping) -> bool:
@@ -208,16 +212,16 @@ def _has_ci(records: list[dict]) -> bool:
     return any(r.get("ci_low") is not None and not pd.isna(r.get("ci_low")) for r in records)
 
 
-def _figure_sheet(sheets: _Sheets, ws, block: Mapping, rows: pd.DataFrame, labels: Labels,
+def _figure_sheet(sheets: _Sheets, ws, block: Mapping, records: list[dict], labels: Labels,
                   mark: str, edition: Mapping | None) -> None:
+    """The sheet of one figure: ``records`` are its rows (:func:`_by_figure`)."""
     words = wording()["columns"]
     fid = block["figure"]
     if edition:
-        mine = [r for r in _figure_rows(rows, fid) if r["kommune"] == edition["key"]]
-        total = {(r["group"], r["category"]): r for r in _figure_rows(rows, fid)
-                 if r["kommune"] == ALL}
+        mine = [r for r in records if r["kommune"] == edition["key"]]
+        total = {(r["group"], r["category"]): r for r in records if r["kommune"] == ALL}
     else:
-        mine, total = _figure_rows(rows, fid), {}
+        mine, total = list(records), {}
     mine = [r for r in mine if _shown(r) or _shown(total.get((r["group"], r["category"]), {}))]
     if not mine:
         return
@@ -388,6 +392,7 @@ def workbook_bytes(context: Mapping, rows: pd.DataFrame, registry: Mapping, code
     sheets = _Sheets(buffer, ctx["meta"])
     labels = Labels(registry, codebook)
     blocks = _blocks(ctx)
+    own, survey = _by_figure(rows), _by_figure(whole)
     entries = [(_sheet_name(b), f"{_sheet_name(b)}. {_plain(b['title'])}") for b in blocks]
     front = sheets.book.add_worksheet(wording()["sheet"]["front"][:31])
     _front(sheets, front, ctx, entries, mark)
@@ -397,10 +402,10 @@ def workbook_bytes(context: Mapping, rows: pd.DataFrame, registry: Mapping, code
         if block.get("note"):
             ws.write(1, 0, _plain(block["note"]), sheets.source)
         fid = block.get("figure")
-        if fid in registry and (rows["figure"] == fid).any():
-            _figure_sheet(sheets, ws, block, rows, labels, mark, edition)
-        elif fid in registry and whole is not None and (whole["figure"] == fid).any():
-            _figure_sheet(sheets, ws, block, whole, labels, mark, None)
+        if fid in registry and fid in own:
+            _figure_sheet(sheets, ws, block, own[fid], labels, mark, edition)
+        elif fid in registry and fid in survey:
+            _figure_sheet(sheets, ws, block, survey[fid], labels, mark, None)
         else:
             _table_sheet(sheets, ws, block, mark)
         ws.set_landscape()

@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("format", "the view model: numbers into printed strings and words",
      ["content", "finding_views", "trend", "design", "chapters", "places"]),
     ("charts", "charts as SVG and PNG, and their file names",
-     ["charts", "chart_cache", "chart_checks", "chart_names", "pngs", "figure_charts"]),
+     ["charts", "chart_cache", "chart_checks", "chart_names", "pngs", "figure_charts", "bar_svg"]),
     ("render", "report contexts into HTML, PDF, DOCX, workbook and output files",
      ["report_context", "edition_context", "paired", "render", "docx", "docx_reference", "chart_files",
       "publish", "output", "workbook", "folders", "verify_report", "plausibility_report"]),
