@@ -79,8 +79,10 @@ def bench_size(n: int, formats: list[str], cache: Path, editions: bool) -> dict[
                                    jobs)
             out[f"jobs{jobs}"] = time.perf_counter() - started
             out[f"own{jobs}"] = {r["key"]: r["seconds"] for r in results}
-            if not all(r["ok"] for r in results):
-                print(f"  WARNING: {sum(not r['ok'] for r in results)} editions failed")
+            failed = [r for r in results if not r["ok"]]
+            if failed:
+                print(f"  WARNING: {len(failed)} editions failed; the first, "
+                      f"{failed[0]['key']}: {failed[0]['error']}\n{failed[0].get('trace', '')}")
         print(f"  {n:3d} municipalities: editions ({','.join(formats)}) {out['jobs1']:6.1f} s "
               f"with one worker, {out['jobs2']:6.1f} s with two "
               f"({out['jobs1'] / out['jobs2']:.2f}×); with the suppression computed: "

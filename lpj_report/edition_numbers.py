@@ -84,16 +84,24 @@ def protect_wave(build, min_base: int | None = None, allow_low: bool = False) ->
     """Disclosure control for the whole survey's numbers (the annual report, and the whole
     survey's figures in an edition): numbers with a base below the minimum
     (data/disclosure.yaml), and those they could be worked back from, are withheld in
-    figures.json/csv, tables, charts and text alike (:mod:`lpj_report.suppression`)."""
+    figures.json/csv, tables, charts and text alike (:mod:`lpj_report.suppression`).
+
+    Always protects the computed table, however often it is called (two cubes of one build
+    each ask): the first call keeps the unprotected table aside, a later one with the same
+    settings changes nothing, one with other settings protects the kept table again."""
     from lpj_report import suppression
 
     config = suppression.load_config(min_base, allow_low)
+    computed = build.__dict__.get("unprotected_figures")
+    if computed is None:
+        computed = build.__dict__["unprotected_figures"] = build.figures
+    elif build.__dict__.get("disclosure") == config:
+        return
     build.__dict__["disclosure"] = config   # build_meta and the report context record it
     project = build.project
-    result = suppression.protect_table(build.figures, project.figures, project.codebook,
+    result = suppression.protect_table(computed, project.figures, project.codebook,
                                        config.min_base)
-    table = suppression.apply(build.figures, suppression.unit_rows(result, "alle"),
-                              config.min_base)
+    table = suppression.apply(computed, suppression.unit_rows(result, "alle"), config.min_base)
     build.__dict__["figures"] = table   # replaces the cached, unprotected table
     build.__dict__.pop("findings", None)  # tested again on the protected table
 

@@ -199,6 +199,27 @@ def cube():
     return editions.make_cube(project, Build.load(project, 2002))
 
 
+def test_a_second_cube_of_the_same_build_protects_the_computed_numbers(cube):
+    """Every cube of a build protects the whole survey's numbers (editions.wave_variables):
+    asked again, the disclosure control starts from the computed table, not from the one it
+    protected before (whose withheld numbers are missing), so a second run of the editions in
+    one process (as bench/suppression.py makes) gives the same numbers, not a failure."""
+    from lpj_report.edition_context import wave_variables
+    from lpj_report.edition_numbers import protect_wave
+
+    wave_variables(cube)
+    protected = cube.build.figures.copy()
+    assert protected["suppressed"].any() and protected["base"].isna().any()
+    again = editions.make_cube(cube.project, cube.build)
+    wave_variables(again)                                  # protects the same build again
+    pd.testing.assert_frame_equal(cube.build.figures, protected)
+    protect_wave(cube.build, min_base=30)                  # other settings: more withheld
+    stricter = cube.build.figures
+    assert stricter["suppressed"].sum() > protected["suppressed"].sum()
+    protect_wave(cube.build, min_base=cube.config.min_base)
+    pd.testing.assert_frame_equal(cube.build.figures, protected)
+
+
 def test_all_editions_in_parallel_one_failing(cube, tmp_path, monkeypatch):
     """Editions on two forked workers; one edition made to fail does not stop or corrupt the
     others, and the result says it failed."""
