@@ -39,15 +39,18 @@ def inputs_key(wave: str | int, responses: Path | None, min_base: int | None,
 
 
 def load(wave: str | int, responses: Path | None, min_base: int | None, allow_low: bool,
-         protect: Callable[[Any, int | None, bool], None]) -> tuple[Any, dict[str, Any]]:
+         protect: Callable[[Any, int | None, bool], None],
+         inputs: str | None = None) -> tuple[Any, dict[str, Any]]:
     """(the protected :class:`lpj_report.pipeline.Build`, its text variables): from the cache
     in use when it holds them, else computed (``protect`` applies the disclosure control) and
-    stored there. ``allow_low``: --allow-low-min-base."""
+    stored there. ``allow_low``: --allow-low-min-base. ``inputs``: :func:`inputs_key` of these
+    arguments when the caller has it already."""
     from lpj_report.pipeline import Build, Project
     from lpj_report.report_context import text_variables
 
     store = cache.current()
-    entry = inputs_key(wave, responses, min_base, allow_low) if store.enabled else None
+    entry = (inputs or inputs_key(wave, responses, min_base, allow_low)) if store.enabled \
+        else None
     if entry is not None:
         found = store.get_object("build", entry)
         if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], Build):

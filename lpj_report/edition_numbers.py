@@ -40,15 +40,21 @@ class Cube:
     #: what every edition's text sees of the whole survey, computed once
     #: (:func:`lpj_report.edition_context.wave_variables`)
     shared: dict[str, Any] = field(default_factory=dict)
+    #: the build cache's key of this cube (None: not kept); an edition's rows are kept under it
+    entry: str | None = None
 
     @property
     def municipalities(self) -> list[str]:
         return list(self.units)
 
 
-def make_cube(project, build, min_base: int | None = None, allow_low: bool = False) -> Cube:
-    from lpj_report import suppression
-    from lpj_report.comparison import mean_spread
+def make_cube(project, build, min_base: int | None = None, allow_low: bool = False,
+              inputs: str | None = None) -> Cube:
+    """The cube of a wave. ``inputs``: the key of everything the build was made from
+    (:func:`lpj_report.cached_build.inputs_key`: data, registry, settings, options, code); with
+    it the cube is kept in the build cache in use and read from there the next time, and so are
+    the editions' rows (:func:`edition_rows`)."""
+    from lpj_report import cache, suppression
 
     config = suppression.load_config(min_base, allow_low)
     registry = project.registry
@@ -60,6 +66,24 @@ def make_cube(project, build, min_base: int | None = None, allow_low: bool = Fal
            or "kommune" in (f.variable, f.breakdown, *f.filter)]
     if bad:
         raise EditionError(f"{MANIFEST.name}: figures that cannot be split by municipality: {bad}")
+    store = cache.current()
+    entry = cache.key("cube", inputs) if inputs is not None and store.enabled else None
+    found = store.get_object("cube", entry) if entry is not None else None
+    if isinstance(found, tuple) and len(found) == 4:
+        total, units, result, spread = found
+    else:
+        total, units, result, spread = _cube_parts(project, build, figures, config)
+        if entry is not None:
+            store.put_object("cube", entry, (total, units, result, spread))
+    return Cube(project, build, figures, total, units, result, config, spread, entry=entry)
+
+
+def _cube_parts(project, build, figures: list[Figure], config) -> tuple:
+    """(the whole wave's table, the table per municipality with respondents, the suppression
+    over all municipalities, the spread of each mean in each municipality and in the rest)."""
+    from lpj_report import suppression
+    from lpj_report.comparison import mean_spread
+
     cb, pops, data = project.codebook, project.populations, build.data
     total = compute_figures(data, cb, figures, pops, build.wave.meta)
     kommune = data["kommune"].astype("object")
@@ -77,7 +101,7 @@ def make_cube(project, build, min_base: int | None = None, allow_low: bool = Fal
                         spread[(scope, fig.id, g)] = s
     result = suppression.protect(data, cb, figures, pops, min_base=config.min_base,
                                  unit_var="kommune")
-    return Cube(project, build, figures, total, units, result, config, spread)
+    return total, units, result, spread
 
 
 def protect_wave(build, min_base: int | None = None, allow_low: bool = False) -> None:
@@ -128,7 +152,22 @@ def _test(fig: Figure, k: dict, t: dict, spread: dict, key: str) -> tuple[float,
 
 def edition_rows(cube: Cube, key: str) -> pd.DataFrame:
     """The edition's figure table: the municipality's rows (with suppression flags, the
-    difference to all municipalities and its test) and the rows of all municipalities."""
+    difference to all municipalities and its test) and the rows of all municipalities. Kept in
+    the build cache with a cube that is (:func:`make_cube`'s ``inputs``)."""
+    from lpj_report import cache
+
+    store = cache.current()
+    entry = cache.key("edition-rows", cube.entry, key) if cube.entry and store.enabled else None
+    found = store.get_object("edition-rows", entry) if entry is not None else None
+    if isinstance(found, pd.DataFrame):
+        return found
+    rows = _edition_rows(cube, key)
+    if entry is not None:
+        store.put_object("edition-rows", entry, rows)
+    return rows
+
+
+def _edition_rows(cube: Cube, key: str) -> pd.DataFrame:
     from lpj_report import stats, suppression
 
     min_base = cube.config.min_base

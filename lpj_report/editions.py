@@ -134,16 +134,18 @@ def _formats(text: str) -> list[str]:
         raise EditionError(str(err)) from None
 
 
-def _load(args) -> tuple[Any, Any, dict[str, Any]]:
-    """(project, the wave's protected build, the whole survey's text variables): through the
-    build cache the command chose, shared with ``lpj build`` of the same inputs."""
-    from lpj_report import cached_build
+def _load(args) -> tuple[Any, Any, dict[str, Any], str | None]:
+    """(project, the wave's protected build, the whole survey's text variables, the key of the
+    build's inputs or None without a cache): through the build cache the command chose, shared
+    with ``lpj build`` of the same inputs. The cube (:func:`make_cube`) is kept under the key."""
+    from lpj_report import cache, cached_build
     from lpj_report.build import protect
 
-    build, variables = cached_build.load(
-        args.wave, Path(args.responses) if args.responses else None,
-        getattr(args, "min_base", None), getattr(args, "allow_low_min_base", False), protect)
-    return build.project, build, variables
+    options = (args.wave, Path(args.responses) if args.responses else None,
+               getattr(args, "min_base", None), getattr(args, "allow_low_min_base", False))
+    inputs = cached_build.inputs_key(*options) if cache.current().enabled else None
+    build, variables = cached_build.load(*options, protect, inputs=inputs)
+    return build.project, build, variables, inputs
 
 
 def _store(args):
@@ -176,14 +178,14 @@ def _build_edition(args: argparse.Namespace) -> int:
         manifest = load_manifest(getattr(args, "manifest", None)).name
         key = resolve_kommune(args.kommune, Project().codebook)
         pdf = PdfWorker() if "pdf" in formats else None  # WeasyPrint loads meanwhile
-        project, build, variables = _load(args)
+        project, build, variables, inputs = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
         check_root(root)
         edition_dir(root, key)
         with terminal.steps(f"lpj build --kommune {key}", 3) as progress:
             progress.step("figures and disclosure control")
             cube = make_cube(project, build, getattr(args, "min_base", None),
-                             getattr(args, "allow_low_min_base", False))
+                             getattr(args, "allow_low_min_base", False), inputs=inputs)
             if key not in cube.units:
                 raise EditionError(f"{key}: no respondents in wave {build.wave.year}")
             progress.step("the whole survey's figures and findings")
@@ -342,12 +344,13 @@ def _build_all_editions(args: argparse.Namespace) -> int:
     try:
         formats = _formats(args.formats)
         manifest = load_manifest(getattr(args, "manifest", None)).name
-        project, build, variables = _load(args)
+        project, build, variables, inputs = _load(args)
         root = Path(args.out) if args.out else default_root(build.wave.year)
         check_root(root)
         with terminal.steps("lpj editions", 2) as progress:
             progress.step("figures and disclosure control for every municipality")
-            cube = make_cube(project, build, args.min_base, args.allow_low_min_base)
+            cube = make_cube(project, build, args.min_base, args.allow_low_min_base,
+                             inputs=inputs)
             progress.step("the whole survey's figures and findings")
             cube.shared["text"] = variables   # once, shared by the forked workers
         keys = ([resolve_kommune(k, project.codebook) for k in args.kommune] if args.kommune

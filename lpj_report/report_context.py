@@ -38,7 +38,6 @@ from lpj_report.content import (
     build_views,
     table_of,
 )
-from lpj_report.figure_charts import chart_svg
 from lpj_report.finding_views import FindingView, finding_views, possible_verdicts
 from lpj_report.paths import TEMPLATES_DIR
 from lpj_report.provenance import git_version
@@ -266,6 +265,8 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
         block["note"] += " " + _own("ingen_tal")
     if block["type"] == "figure":
         try:
+            from lpj_report.figure_charts import chart_svg   # matplotlib: only to draw
+
             svg = chart_svg(view, fig, options) if charts else paired.EMPTY_SVG
         except (KeyError, ValueError) as err:
             raise TemplateError(f"{where}: figure {fid}: {err}") from None

@@ -65,11 +65,6 @@ import pandas as pd
 from lpj_report.codebook import Codebook
 from lpj_report.figures import ALL, Figure
 from lpj_report.paths import DATA_DIR
-from lpj_report.suppression_audit import (  # noqa: F401 (re-exported)
-    Audit,
-    known_system,
-    targets_of,
-)
 from lpj_report.suppression_families import (  # noqa: F401 (re-exported)
     MISSING,
     TOTAL,
@@ -172,6 +167,8 @@ def protect_families(families: list[Family], min_base: int,
     A hidden group (unit, respondents) is hidden in every table that shows it, so that the
     tables of different questions cannot be played against each other through the group's
     size."""
+    from lpj_report.suppression_audit import Audit, targets_of  # scipy: only to compute
+
     hidden: set[tuple[str, Cond]] = set()
     primary_rows: set[RowKey] = set()
     by_cond: dict[tuple[str, Cond], set[int]] = defaultdict(set)
@@ -356,6 +353,8 @@ def audit_integer(fam: Family, result: Result, units: Iterable[str] | None = Non
     max over all whole-number tables that agree with everything shown), leaving out those the
     whole-wave numbers alone pin. Empty when the suppression holds. Slow; for tests."""
     from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from lpj_report.suppression_audit import known_system, targets_of
 
     units = set(units) if units is not None else None
     hidden = {k for k, row in enumerate(fam.rows) if row.key in result.suppressed}

@@ -175,6 +175,23 @@ def test_editions_are_reproducible(hasle, tmp_path):
         assert again == (hasle / f).read_bytes(), f
 
 
+def test_a_second_edition_build_reads_the_cube_and_its_rows_from_the_cache(hasle, tmp_path):
+    """A separate ``lpj build --kommune`` after another: the figures per municipality, the
+    disclosure control across them and the edition's tested rows come from the build cache
+    (none is computed again), and the files are the same bytes as the first build's."""
+    from lpj_report import cache
+
+    cache.STATS.clear()
+    assert cli.main(["build", "--wave", "2002", "--kommune", "Hasle", "--formats", "html",
+                     "--out", str(tmp_path)]) == 0
+    stats = dict(cache.STATS)
+    for kind in ("build", "cube", "edition-rows"):
+        assert stats.get(f"hit:{kind}") == 1 and not stats.get(f"miss:{kind}"), (kind, stats)
+    again = tmp_path / "kommuner" / SMALLEST
+    for name in ("figures.json", "figures.csv", "laering-paa-jobbet-hasle.html", "tabeller.xlsx"):
+        assert (again / name).read_bytes() == (hasle / name).read_bytes(), name
+
+
 def test_rebuilding_the_report_keeps_the_editions(tmp_path):
     from lpj_report.build import MARKER, replace_folder
 
@@ -249,7 +266,7 @@ def test_lpj_editions_exit_code(cube, tmp_path, monkeypatch, capsys):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(editions, "write_edition", broken)
-    monkeypatch.setattr(editions, "make_cube", lambda *args: cube)
+    monkeypatch.setattr(editions, "make_cube", lambda *args, **options: cube)
     code = cli.main(["editions", "--kommune", "hasle", "--kommune", "Solrød", "--formats",
                      "html", "--jobs", "1", "--out", str(tmp_path)])
     assert code == 1
