@@ -13,11 +13,9 @@ Same input → same bytes: fixed ``svg.hashsalt``, no date in the metadata, no p
 
 Numbers on axes and labels go through :mod:`lpj_report.format` only.
 
-Every public chart function remembers how it was called (:func:`recipe`), so that the same chart
-can be drawn again in another form without the caller's help: :func:`narrow_svg` — a taller,
-narrower layout for phone screens (the HTML offers it through ``<picture>``), :func:`png` — the
-wide chart as PNG straight from matplotlib (chart files, Word). Both return ``None`` for an SVG
-this process did not draw.
+Every public chart function remembers its call (:func:`recipe`), so that the chart can be drawn
+again: :func:`narrow_svg` (a phone layout, offered by the HTML's ``<picture>``), :func:`png` (the
+wide chart as PNG from matplotlib); both None for an SVG this process did not draw.
 """
 
 from __future__ import annotations
@@ -32,15 +30,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from lpj_report import chart_cache  # noqa: E402
@@ -54,6 +49,20 @@ from lpj_report.chart_checks import (  # noqa: F401 (re-exported)
 )
 from lpj_report.paths import ROOT  # noqa: E402
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _new_figure(**options) -> Figure:
+    """A figure; matplotlib's figure machinery is imported when a chart is first drawn."""
+    from matplotlib.figure import Figure
+    return Figure(**options)
+
+
+def _patch(**options):
+    from matplotlib.patches import Patch
+    return Patch(**options)
+
 FONT_DIR = ROOT / "assets" / "fonts"
 FONT_FAMILY = "Liberation Sans"
 #: Families named in the SVG. 'LPJ Sans' is the @font-face alias under which the PDF loads the
@@ -66,6 +75,7 @@ WIDTH_IN = 6.3  # A4 text width (160 mm) at 1:1
 HASH_SALT = "lpj-report"
 LABEL_WIDTH = 26  # characters per line of a category label
 PNG_DPI = 200  # chart files and Word: 1.260 px across the 16 cm text width
+LINE_IN = 9 * 1.2 / 72  # one line of a 9 pt label at matplotlib's 1.2 line spacing, in inches
 
 
 @dataclass(frozen=True)
@@ -218,6 +228,7 @@ def _register_fonts() -> None:
     Any other copy of the family (a system package) is dropped from the font list so that text
     metrics, and hence the SVG bytes, do not depend on what the machine has installed.
     """
+    from matplotlib import font_manager
     manager = font_manager.fontManager
     ours = sorted(str(path) for path in FONT_DIR.glob("LiberationSans-*.ttf"))
     if not ours:
@@ -278,8 +289,6 @@ def _limit(values: Sequence[float], unit: str) -> float:
     return top * 1.18 if top > 0 else 1.0
 
 
-LINE_IN = 9 * 1.2 / 72  # one line of a 9 pt label at matplotlib's 1.2 line spacing, in inches
-
 
 def _bar_height(rows: int, per_row: float = 0.34, extra: float = 0.7,
                 labels: Sequence[str] = ()) -> float:
@@ -322,7 +331,7 @@ def _legend_columns(labels: Sequence[str]) -> int:
 
 
 def _legend(fig: Figure, ax, labels: Sequence[str], colours: Sequence[str]) -> None:
-    handles = [Patch(facecolor=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
+    handles = [_patch(facecolor=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
     columns = _legend_columns(labels)
     ax.legend(
         handles=handles,
@@ -385,18 +394,18 @@ def pie(labels: Sequence[str], values: Sequence[float], *, decimals: int = 0) ->
     with house_style():
         colours = _colours(len(labels))
         if _LAYOUT.get() is WIDE:
-            fig = Figure(figsize=(WIDTH_IN, 2.4))
+            fig = _new_figure(figsize=(WIDTH_IN, 2.4))
             ax_pie, ax_legend = fig.subplots(1, 2, width_ratios=[1, 1.2])
             where = "center left"
         else:  # phone: the legend under the pie
             rows = len(labels) * 0.3 + 0.2
-            fig = Figure(figsize=(width_in(), 2.4 + rows))
+            fig = _new_figure(figsize=(width_in(), 2.4 + rows))
             ax_pie, ax_legend = fig.subplots(2, 1, height_ratios=[2.4, rows])
             where = "upper left"
         _draw_pie(ax_pie, values, colours, decimals, 9, 0.07)
         ax_legend.axis("off")
         handles = [
-            Patch(facecolor=c, label=_wrap(lab, 34)) for c, lab in zip(colours, labels, strict=True)
+            _patch(facecolor=c, label=_wrap(lab, 34)) for c, lab in zip(colours, labels, strict=True)
         ]
         ax_legend.legend(handles=handles, loc=where, handlelength=1.0, labelspacing=0.8)
         return _finish(fig)
@@ -421,7 +430,7 @@ def pies(
         legend_columns = min(len(labels), 4) if _LAYOUT.get() is WIDE else _legend_columns(labels)
         legend_rows = math.ceil(len(labels) / legend_columns)
         more = 0.25 * (legend_rows - 1)  # a legend of more than one line
-        fig = Figure(figsize=(width_in(), rows * (size * 0.92 + 0.3) + 0.4 + more))
+        fig = _new_figure(figsize=(width_in(), rows * (size * 0.92 + 0.3) + 0.4 + more))
         axes = fig.subplots(rows, columns, squeeze=False)
         for index, ax in enumerate(axes.flat):
             if index >= len(groups):
@@ -429,7 +438,7 @@ def pies(
                 continue
             _draw_pie(ax, values[index], colours, decimals, 7.5, 0.12)
             ax.set_title(_wrap(groups[index], 18), fontsize=8.5, pad=2)
-        handles = [Patch(facecolor=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
+        handles = [_patch(facecolor=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
         fig.legend(handles=handles, loc="upper center", ncols=legend_columns, handlelength=1.0)
         fig.subplots_adjust(top=1 - (0.45 + more) / fig.get_figheight(), hspace=0.25, wspace=0.05)
         return _finish(fig)
@@ -475,7 +484,7 @@ def ranked(
 def _bars(labels: list[str], values: list[float], decimals: int, unit: str) -> str:
     with house_style() as palette:
         wrapped = [_wrap(lab) for lab in labels]
-        fig = Figure(figsize=(width_in(), _bar_height(len(labels), labels=wrapped)))
+        fig = _new_figure(figsize=(width_in(), _bar_height(len(labels), labels=wrapped)))
         ax = fig.subplots()
         positions = list(range(len(labels)))
         ax.barh(positions, values, color=palette[0], height=0.62)
@@ -504,7 +513,7 @@ def stacked(
     with house_style():
         colours = _colours(len(categories))
         wrapped = [_wrap(g) for g in groups]
-        fig = Figure(figsize=(width_in(), _bar_height(len(groups), extra=1.0, labels=wrapped)))
+        fig = _new_figure(figsize=(width_in(), _bar_height(len(groups), extra=1.0, labels=wrapped)))
         ax = fig.subplots()
         positions = list(range(len(groups)))
         left = [0.0] * len(groups)
@@ -555,7 +564,7 @@ def grouped(
         n = len(categories)
         height = 0.8 / n
         wrapped = [_wrap(g) for g in groups]
-        fig = Figure(figsize=(width_in(), _bar_height(len(groups), per_row=0.2 + 0.2 * n, extra=1.0,
+        fig = _new_figure(figsize=(width_in(), _bar_height(len(groups), per_row=0.2 + 0.2 * n, extra=1.0,
                                                     labels=wrapped)))
         ax = fig.subplots()
         flat = [v for row in values for v in row]
@@ -581,9 +590,8 @@ def grouped(
 
 
 def _finish(fig: Figure) -> str:
-    """The chart's SVG (PNG when :func:`png` redraws it). The figure is left to the garbage
-    collector: ``fig.clear()`` would rebuild every axis just to throw it away (a sixth of the
-    time of a chart)."""
+    """The chart's SVG (PNG when :func:`png` redraws it); the figure is left to the garbage
+    collector (``fig.clear()`` would rebuild every axis to throw it away)."""
     return _to_svg(fig)
 
 

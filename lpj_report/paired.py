@@ -13,7 +13,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from lpj_report import format as fmt
 from lpj_report.content import Compared, FigureView
 from lpj_report.figures import ALL
 from lpj_report.paths import TEMPLATES_DIR

@@ -265,7 +265,7 @@ def _figure_block(raw: dict, views: dict[str, FigureView], registry: dict, where
         block["note"] += " " + _own("ingen_tal")
     if block["type"] == "figure":
         try:
-            from lpj_report.figure_charts import chart_svg   # matplotlib: only to draw
+            from lpj_report.figure_charts import chart_svg  # matplotlib: only to draw
 
             svg = chart_svg(view, fig, options) if charts else paired.EMPTY_SVG
         except (KeyError, ValueError) as err:

@@ -76,7 +76,7 @@ def test_paired_bars_read_back(layout):
     axis_x = min(float(r.get("x")) for r in rects if float(r.get("height")) > 8)
     for x, _, anchor, text, size in texts:
         left, right = _extent(x, anchor, text, size)
-        assert 0 <= left and right <= width, text
+        assert left >= 0 and right <= width, text
         if anchor == "end":                           # a category label
             assert right < axis_x, text
 
