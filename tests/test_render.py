@@ -434,3 +434,67 @@ def test_chart_files_are_svg_and_png(tmp_path):
     assert [p.name for p in written][:2] == ["figur-01.svg", "figur-01.png"]
     assert len(written) == 12 and all(p.stat().st_size > 1000 for p in written)
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written if p.suffix == ".png")
+
+
+# --------------------------------------------------------------------------- charts for print
+
+
+def _demo_charts() -> list[str]:
+    text = render.render_html_text(demo_context())
+    return [base64.b64decode(uri).decode("utf-8") for uri in
+            dict.fromkeys(re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', text))]
+
+
+def test_print_svg_hands_weasyprint_the_cascade_done():
+    for svg in _demo_charts():
+        simple = render.print_svg(svg)
+        assert "style=" not in simple and "<metadata" not in simple and "rotate(-0 " not in simple
+        assert not re.search(r'<g id="[^"]*">', simple)  # groups of an id only are gone
+        # every path and text has the stylesheet's values unless its own style said otherwise
+        for element in re.findall(r"<(?:path|text)\b[^>]*>", simple):
+            assert 'stroke-linecap="' in element and 'stroke-linejoin="' in element, element
+        assert simple.count("<text") == svg.count("<text")
+        assert simple.count("<path") == svg.count("<path")
+    svg = _demo_charts()[0]
+    miter = re.search(r'<path [^>]*style="[^"]*stroke-linejoin: miter', svg)
+    assert miter is None or 'stroke-linejoin="miter"' in render.print_svg(svg)
+
+
+@pytest.mark.parametrize("change", [
+    ("*{stroke-linejoin: round; stroke-linecap: butt}", "path{stroke: red}"),  # not one * rule
+    ('style="fill: #ffffff"', 'style="fill: #ffffff !important"'),
+    ('style="fill: #ffffff"', 'style="font: 9px sans-serif"'),
+    ('style="fill: #ffffff"', 'style="fill: #ffffff; /* note */"'),
+])
+def test_print_svg_leaves_an_svg_it_does_not_know_as_it_is(change):
+    svg = _demo_charts()[0]
+    assert change[0] in svg
+    changed = svg.replace(change[0], change[1], 1)
+    assert render.print_svg(changed) == changed
+    assert render.print_svg("<svg") == "<svg"
+
+
+def test_print_svg_draws_the_same_pdf_page(tmp_path):
+    """The charts as WeasyPrint draws them from the SVG as it is and from print_svg's: the same
+    pixels and the same text."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    def page(variant) -> str:
+        images = "".join(
+            f'<img style="display:block; width: 100%" src="data:image/svg+xml;base64,'
+            f'{base64.b64encode(variant(svg).encode()).decode()}">' for svg in _demo_charts())
+        return (f"<html><head><style>{render.font_face_css()}</style></head>"
+                f"<body>{images}</body></html>")
+
+    seen = []
+    for name, variant in (("as-is", lambda svg: svg), ("print", render.print_svg)):
+        pdf = tmp_path / f"{name}.pdf"
+        HTML(string=page(variant)).write_pdf(pdf, font_config=FontConfiguration())
+        subprocess.run([_tool("pdftoppm", "poppler-utils"), "-r", "100", "-png", str(pdf),
+                        str(tmp_path / name)], check=True)
+        text = subprocess.run([_tool("pdftotext", "poppler-utils"), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        pngs = [path.read_bytes() for path in sorted(tmp_path.glob(f"{name}-*.png"))]
+        seen.append((text, pngs))
+    assert seen[0][1] and seen[0] == seen[1]
