@@ -23,7 +23,7 @@ import html_checks
 import pytest
 from render_demo import LEVELS, demo_context
 
-from lpj_report import chart_files, charts, render
+from lpj_report import chart_files, charts, print_svg, render
 from lpj_report import format as fmt
 
 
@@ -447,7 +447,7 @@ def _demo_charts() -> list[str]:
 
 def test_print_svg_hands_weasyprint_the_cascade_done():
     for svg in _demo_charts():
-        simple = render.print_svg(svg)
+        simple = print_svg.print_svg(svg)
         assert "style=" not in simple and "<metadata" not in simple and "rotate(-0 " not in simple
         assert not re.search(r'<g id="[^"]*">', simple)  # groups of an id only are gone
         # every path and text has the stylesheet's values unless its own style said otherwise
@@ -457,7 +457,7 @@ def test_print_svg_hands_weasyprint_the_cascade_done():
         assert simple.count("<path") == svg.count("<path")
     svg = _demo_charts()[0]
     miter = re.search(r'<path [^>]*style="[^"]*stroke-linejoin: miter', svg)
-    assert miter is None or 'stroke-linejoin="miter"' in render.print_svg(svg)
+    assert miter is None or 'stroke-linejoin="miter"' in print_svg.print_svg(svg)
 
 
 @pytest.mark.parametrize("change", [
@@ -470,8 +470,8 @@ def test_print_svg_leaves_an_svg_it_does_not_know_as_it_is(change):
     svg = _demo_charts()[0]
     assert change[0] in svg
     changed = svg.replace(change[0], change[1], 1)
-    assert render.print_svg(changed) == changed
-    assert render.print_svg("<svg") == "<svg"
+    assert print_svg.print_svg(changed) == changed
+    assert print_svg.print_svg("<svg") == "<svg"
 
 
 def test_print_svg_draws_the_same_pdf_page(tmp_path):
@@ -488,7 +488,7 @@ def test_print_svg_draws_the_same_pdf_page(tmp_path):
                 f"<body>{images}</body></html>")
 
     seen = []
-    for name, variant in (("as-is", lambda svg: svg), ("print", render.print_svg)):
+    for name, variant in (("as-is", lambda svg: svg), ("print", print_svg.print_svg)):
         pdf = tmp_path / f"{name}.pdf"
         HTML(string=page(variant)).write_pdf(pdf, font_config=FontConfiguration())
         subprocess.run([_tool("pdftoppm", "poppler-utils"), "-r", "100", "-png", str(pdf),
