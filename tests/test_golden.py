@@ -15,8 +15,14 @@ from built import NAME
 
 
 @pytest.fixture(scope="module")
-def current() -> dict[str, golden.Golden]:
-    return {g.name: g for g in golden.outputs()}
+def context() -> dict:
+    """The golden context (tests/golden.py), built once for the golden HTML and the charts."""
+    return golden.golden_context()
+
+
+@pytest.fixture(scope="module")
+def current(context) -> dict[str, golden.Golden]:
+    return {g.name: g for g in golden.outputs(context)}
 
 
 @pytest.mark.parametrize("name", ["report.html", "figures.csv"])
@@ -57,9 +63,9 @@ def _svg_hashes(context: dict) -> list[str]:
 CHART_IMG = r'<img class="chart" src="data:image/svg\+xml;{}"'
 
 
-def test_chart_svgs_are_identical_across_builds_and_processes(current, second_build):
-    first = _svg_hashes(golden.golden_context())
-    second = _svg_hashes(golden.golden_context())
+def test_chart_svgs_are_identical_across_builds_and_processes(context, current, second_build):
+    first = _svg_hashes(context)
+    second = _svg_hashes(golden.golden_context())   # drawn again in this process
     assert first and first == second
     # another process (other hash seed and folder, no cache): the session's second lpj build
     page = (second_build.out / f"{NAME}.html").read_text(encoding="utf-8")
