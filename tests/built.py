@@ -72,7 +72,7 @@ def clear_memory() -> None:
     report_context._environment.cache_clear()
 
 
-def _start_second_build(folder: Path) -> subprocess.Popen:
+def _start_second_build(folder: Path) -> tuple[subprocess.Popen, threading.Thread]:
     """``lpj build --no-cache`` in a fresh interpreter with another hash seed and working folder;
     its output goes to files in ``folder`` and its exit status to ``folder/status`` (written
     whole, once it has ended), so that any worker can read them."""
@@ -91,8 +91,9 @@ def _start_second_build(folder: Path) -> subprocess.Popen:
         (folder / "status.tmp").write_text(str(status), encoding="utf-8")
         os.replace(folder / "status.tmp", folder / "status")
 
-    threading.Thread(target=record_status, daemon=True).start()
-    return process
+    recorder = threading.Thread(target=record_status, daemon=True)
+    recorder.start()
+    return process, recorder
 
 
 def _build_here(folder: Path, store: Path, env_cache: Path) -> dict:
@@ -135,12 +136,12 @@ def _session_builds(tmp_path_factory):
     shared = shared_folder(tmp_path_factory)
     a, b = shared / "build-a", shared / "build-b"
     result = shared / "build-a.pickle"
-    process = None
+    process = recorder = None
     with FileLock(shared / "builds.lock"):
         if not result.exists():
             b.mkdir()
             a.mkdir()
-            process = _start_second_build(b)
+            process, recorder = _start_second_build(b)
             try:
                 made = _build_here(a, shared / "report-cache", shared / "report-env-cache")
             except Exception:
@@ -152,11 +153,14 @@ def _session_builds(tmp_path_factory):
     builds = SimpleNamespace(a=a, b=b, store=shared / "report-cache",
                              env_cache=shared / "report-env-cache", made=made, asked=False)
     yield builds
-    if process is not None and process.poll() is None:
+    if process is None:
+        return
+    if process.poll() is None:
         if os.environ.get("PYTEST_XDIST_WORKER") or builds.asked:
             process.wait(timeout=SECOND_BUILD_TIMEOUT)   # another worker may still read it
         else:
             process.kill()   # the session ended without a test asking for it
+    recorder.join(timeout=60)   # its status written before this worker ends
 
 
 @pytest.fixture(scope="session")
