@@ -1,32 +1,46 @@
-"""The 2002 report built once per test session, for the quality gates and the hand-over tests.
+"""The 2002 report built once per test session, for the quality gates, the hand-over tests, the
+build cache's tests and the golden charts.
 
-``report`` builds it in this process through the CLI entry point (``lpj build``), recording log
-records, Python warnings and the context handed to the renderer; ``second_build`` builds it again
-in a separate process into another folder (started in the background so the two overlap) to
-prove that the bytes do not depend on the process, the folder or the hash seed. conftest.py
-makes the fixtures available to every test module.
+``report`` builds it through the CLI entry point (``lpj build --cache-dir``, into an empty cache
+folder of its own: a cold build), recording log records, Python warnings and the context handed
+to the renderer; ``second_build`` builds it again in a separate process with ``--no-cache`` into
+another folder (started in the background so the two overlap) to prove that the bytes do not
+depend on the process, the folder, the hash seed or the cache. conftest.py makes the fixtures
+available to every test module.
+
+Both builds are made once per test session, not once per pytest-xdist worker: the first worker
+that asks builds them in the session's shared temporary folder (the parent of the workers' own
+ones) under a file lock, and stores what the tests read of the in-process build (the prepared
+context, the log records and warnings as text); every other worker waits for the lock and reads
+the same values back.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
 import subprocess
 import sys
+import threading
+import time
+import traceback
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from filelock import FileLock
 
 from lpj_report import build as build_module
-from lpj_report import cli, render
+from lpj_report import cache, chart_cache, charts, cli, render, report_context
 
 WAVE = "2002"
 SOURCE_DATE_EPOCH = "1030838400"  # 2002-09-01 00:00 UTC: fixed, so the tests pin the bytes
 NAME = build_module.NAME
 OUTPUTS = ("figures.json", "figures.csv", "figures-excel.csv", "tabeller.xlsx", f"{NAME}.html",
            f"{NAME}.pdf", f"{NAME}.docx")
+SECOND_BUILD_TIMEOUT = 900  # s
 
 
 class _Records(logging.Handler):
@@ -38,34 +52,52 @@ class _Records(logging.Handler):
         self.records.append(record)
 
 
-def _start_build(out: Path, cwd: Path) -> subprocess.Popen:
-    """``lpj build`` in a fresh interpreter with another hash seed and working folder."""
+def shared_folder(tmp_path_factory) -> Path:
+    """A folder of this test session that every pytest-xdist worker sees (the parent of the
+    workers' temporary folders; without xdist the session's own temporary folder)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "shared"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def clear_memory() -> None:
+    """Forget the charts and compiled chapters an earlier build of this process kept in memory,
+    so that the next build in this process draws and compiles as a new process would."""
+    charts._RECIPES.clear()
+    charts._VARIANTS.clear()
+    chart_cache._ENTRIES.clear()
+    report_context._environment.cache_clear()
+
+
+def _start_second_build(folder: Path) -> tuple[subprocess.Popen, threading.Thread]:
+    """``lpj build --no-cache`` in a fresh interpreter with another hash seed and working folder;
+    its output goes to files in ``folder`` and its exit status to ``folder/status`` (written
+    whole, once it has ended), so that any worker can read them."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "PYTHONHASHSEED": "4242",
-           "COLUMNS": "500"}  # rich wraps long paths at 80 columns when not on a terminal
-    return subprocess.Popen(
-        [sys.executable, "-m", "lpj_report.cli", "build", "--wave", WAVE, "--out", str(out)],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+           "COLUMNS": "500",   # rich wraps long paths at 80 columns when not on a terminal
+           cache.ENV_VAR: str(folder / "env-cache")}   # must stay unused: --no-cache
+    with open(folder / "stdout", "w") as stdout, open(folder / "stderr", "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lpj_report.cli", "build", "--wave", WAVE,
+             "--out", str(folder / "report"), "--no-cache"],
+            cwd=folder, env=env, stdout=stdout, stderr=stderr,
+        )
+
+    def record_status() -> None:
+        status = process.wait()
+        (folder / "status.tmp").write_text(str(status), encoding="utf-8")
+        os.replace(folder / "status.tmp", folder / "status")
+
+    recorder = threading.Thread(target=record_status, daemon=True)
+    recorder.start()
+    return process, recorder
 
 
-@pytest.fixture(scope="session")
-def _second_build_process(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("build-b")
-    process = _start_build(folder / "report", folder)
-    yield SimpleNamespace(process=process, out=folder / "report")
-    if process.poll() is None:  # the session ended without a test asking for it
-        process.kill()
-    process.communicate()
-
-
-@pytest.fixture(scope="session")
-def report(tmp_path_factory, _second_build_process):
-    """The 2002 report built in this process via ``lpj build`` (``cli.main``).
-
-    The second build (another process) is already running beside it. Records every log record
-    at WARNING or above and every Python warning, and the context handed to the renderer.
-    """
-    folder = tmp_path_factory.mktemp("build-a")
+def _build_here(folder: Path, store: Path, env_cache: Path) -> dict:
+    """The in-process ``lpj build`` and what the tests read of it (picklable values only)."""
     out = folder / "report"
     contexts = []
     original = render.render_html
@@ -76,36 +108,102 @@ def report(tmp_path_factory, _second_build_process):
 
     handler = _Records()
     root = logging.getLogger()
+    clear_memory()
     with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         mp.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+        mp.setenv(cache.ENV_VAR, str(env_cache))   # must stay unused: --cache-dir wins
         mp.setattr(render, "render_html", spy)
         level = root.level
         root.setLevel(min(level, logging.WARNING))
         root.addHandler(handler)
         try:
-            status = cli.main(["build", "--wave", WAVE, "--out", str(out)])
+            status = cli.main(["build", "--wave", WAVE, "--out", str(out),
+                               "--cache-dir", str(store)])
         finally:
             root.removeHandler(handler)
             root.setLevel(level)
-    assert status == 0, f"lpj build exited {status}"
-    assert len(contexts) == 1
-    context = contexts[0]
+    return {
+        "status": status, "contexts": contexts,
+        "records": [(r.levelname, r.name, r.getMessage()) for r in handler.records],
+        "warnings": [(w.category.__name__, str(w.message), w.filename, w.lineno) for w in caught],
+    }
+
+
+@pytest.fixture(scope="session")
+def _session_builds(tmp_path_factory):
+    """Both builds, made by the first worker that asks and read back by the others."""
+    shared = shared_folder(tmp_path_factory)
+    a, b = shared / "build-a", shared / "build-b"
+    result = shared / "build-a.pickle"
+    process = recorder = None
+    with FileLock(shared / "builds.lock"):
+        if not result.exists():
+            b.mkdir()
+            a.mkdir()
+            process, recorder = _start_second_build(b)
+            try:
+                made = _build_here(a, shared / "report-cache", shared / "report-env-cache")
+            except Exception:
+                made = {"error": traceback.format_exc()}
+            temp = result.with_suffix(".tmp")
+            temp.write_bytes(pickle.dumps(made))
+            os.replace(temp, result)
+    made = pickle.loads(result.read_bytes())  # noqa: S301 (written above, by this session)
+    builds = SimpleNamespace(a=a, b=b, store=shared / "report-cache",
+                             env_cache=shared / "report-env-cache", made=made, asked=False)
+    yield builds
+    if process is None:
+        return
+    if process.poll() is None:
+        if os.environ.get("PYTEST_XDIST_WORKER") or builds.asked:
+            process.wait(timeout=SECOND_BUILD_TIMEOUT)   # another worker may still read it
+        else:
+            process.kill()   # the session ended without a test asking for it
+    recorder.join(timeout=60)   # its status written before this worker ends
+
+
+@pytest.fixture(scope="session")
+def report(_session_builds):
+    """The 2002 report built in a test process via ``lpj build`` (``cli.main``), with
+    ``--cache-dir`` an empty folder of its own (``store``; ``LPJ_CACHE_DIR`` pointed at
+    ``env_cache``, which must stay unused).
+
+    The second build (another process) ran beside it. Holds every log record at WARNING or
+    above as (level, logger, message), every Python warning as (category, message, file,
+    line), and the context handed to the renderer.
+    """
+    made = _session_builds.made
+    if "error" in made:
+        pytest.fail(f"lpj build raised:\n{made['error']}", pytrace=False)
+    assert made["status"] == 0, f"lpj build exited {made['status']}"
+    assert len(made["contexts"]) == 1
+    context = made["contexts"][0]
+    folder = _session_builds.a
+    out = folder / "report"
     parts = [p for p in (context["introduction"], *context["chapters"], *context["appendices"]) if p]
     return SimpleNamespace(
         folder=folder, out=out, context=context,
         figures=[b for part in parts for b in part["blocks"] if b["type"] == "figure"],
         tables=[b for part in parts for b in part["blocks"] if b["type"] == "table"],
         html=out / f"{NAME}.html", pdf=out / f"{NAME}.pdf", docx=out / f"{NAME}.docx",
-        records=handler.records, warnings=list(caught),
+        records=made["records"], warnings=made["warnings"],
+        store=_session_builds.store, env_cache=_session_builds.env_cache,
     )
 
 
 @pytest.fixture(scope="session")
-def second_build(_second_build_process):
-    stdout, stderr = _second_build_process.process.communicate(timeout=900)
-    status = _second_build_process.process.returncode
+def second_build(_session_builds):
+    """The second build (``lpj build --no-cache`` in another process, ``LPJ_CACHE_DIR`` pointed
+    at ``env_cache``, which must stay unused), once it has ended."""
+    _session_builds.asked = True
+    folder = _session_builds.b
+    deadline = time.monotonic() + SECOND_BUILD_TIMEOUT
+    while not (folder / "status").exists():
+        assert time.monotonic() < deadline, "the second lpj build did not end in time"
+        time.sleep(0.2)
+    status = int((folder / "status").read_text(encoding="utf-8"))
+    stdout, stderr = (folder / "stdout").read_text(), (folder / "stderr").read_text()
     assert status == 0, f"second lpj build exited {status}:\n{stderr}"
-    return SimpleNamespace(out=_second_build_process.out, stdout=stdout, stderr=stderr)
-
-
+    return SimpleNamespace(out=folder / "report", stdout=stdout, stderr=stderr,
+                           env_cache=folder / "env-cache")

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from built import _second_build_process, report, second_build  # noqa: F401, I001  (fixtures)
+from built import _session_builds, report, second_build, shared_folder  # noqa: F401, I001  (fixtures)
 from hypothesis import strategies as st
 
 from lpj_report.codebook import Codebook, Variable, default_codebook, load_codebook
@@ -134,8 +134,12 @@ def write_format(raw: pd.DataFrame, folder: Path, fmt: str, codebook: Codebook,
 @pytest.fixture(scope="session", autouse=True)
 def _build_cache(tmp_path_factory):
     """Every build of the tests keeps its cache (lpj_report/cache.py) in the session's
-    temporary folder, never in the project's .cache/, so no test depends on an earlier run."""
-    folder = tmp_path_factory.mktemp("lpj-cache")
+    temporary folder, never in the project's .cache/, so no test depends on an earlier run.
+    The folder is the session's, shared by its pytest-xdist workers (entries are written
+    atomically, so parallel builds may share it): what one worker's build computed, the
+    other's reuses. A test about the cache itself gives its builds a folder of its own."""
+    folder = shared_folder(tmp_path_factory) / "lpj-cache"
+    folder.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LPJ_CACHE_DIR", str(folder))
         yield folder

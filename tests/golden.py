@@ -86,13 +86,14 @@ def normalise_html(html: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def outputs() -> list[Golden]:
-    """The current outputs to compare with the golden files."""
+def outputs(context: dict | None = None) -> list[Golden]:
+    """The current outputs to compare with the golden files (the HTML rendered from
+    ``context``, a :func:`golden_context`, when given)."""
     from lpj_report import render
     from lpj_report.output import figures_csv
 
     build = golden_build()
-    html = render.render_html_text(golden_context(build))
+    html = render.render_html_text(context if context is not None else golden_context(build))
     return [Golden("report.html", normalise_html(html)),
             Golden("figures.csv", figures_csv(build.figures, build.project.figures,
                                               build.project.codebook).decode("utf-8"))]

@@ -1,9 +1,10 @@
 """Quality gates of the real report: ``lpj build --wave 2002`` checked as a reader would get it.
 
-The report is built ONCE per test session (``report`` fixture, in this process through the CLI
-entry point, logging and Python warnings recorded) and once more in a separate process into
-another folder (``second_build``, started in the background so the two builds overlap) to prove
-that the bytes do not depend on the process, the folder or the hash seed.
+The report is built ONCE per test session (``report`` fixture, in a test process through the CLI
+entry point into an empty cache folder, logging and Python warnings recorded; tests/built.py) and
+once more in a separate process without the cache into another folder (``second_build``, started
+in the background so the two builds overlap) to prove that the bytes do not depend on the
+process, the folder, the hash seed or the cache.
 
 Checks: PDF (fonts embedded, Danish text extractable, ``qpdf --check``, contents page numbers),
 every chart in HTML, PDF and DOCX, byte-identical rebuilds, no warnings, valid HTML (vnu), no
@@ -80,10 +81,10 @@ def test_build_writes_every_output_and_nothing_else(report):
 
 
 def test_no_warning_logged_while_building(report, second_build):
-    logged = [f"{r.levelname} {r.name}: {r.getMessage()}" for r in report.records]
+    logged = [f"{level} {logger}: {message}" for level, logger, message in report.records]
     assert logged == [], logged
-    python = [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
-              for w in report.warnings]
+    python = [f"{category}: {message} ({filename}:{lineno})"
+              for category, message, filename, lineno in report.warnings]
     assert python == [], python
     # the other process: stderr holds the progress (plain lines: stderr is no terminal there)
     # and the summary, nothing else (no Pango/GLib/pandoc noise)

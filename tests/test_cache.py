@@ -2,25 +2,23 @@
 a chapter's text edit rendered again while the data and the charts come from the cache.
 
 What was reused is read from ``cache.STATS`` (hits and misses per kind), never from timings.
-The builds without and with a cold cache run side by side in two processes; the warm build, the
-corrupt-entry build and the text-edit build run in this process.
+The builds without and with a cold cache are the session's two builds of the report
+(tests/built.py), made side by side in two processes: ``second_build`` with ``--no-cache``,
+``report`` with ``--cache-dir`` an empty folder of its own. The warm build (reading the folder
+the cold build filled), the corrupt-entry build and the text-edit build run in this process.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from built import SOURCE_DATE_EPOCH, WAVE, clear_memory
 
-from lpj_report import cache, chart_cache, charts, cli, report_context
+from lpj_report import cache, cli, report_context
 
-WAVE = "2002"
-SOURCE_DATE_EPOCH = "1030838400"
 NAME = "laering-paa-jobbet"
 NEW_SENTENCE = "Denne sætning er skrevet ind for at prøve, at en ændret tekst bygges igen."
 
@@ -30,26 +28,10 @@ def _files(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _lpj(*args: str, cwd: Path, cache_env: Path) -> subprocess.Popen:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "COLUMNS": "500",
-           cache.ENV_VAR: str(cache_env)}
-    return subprocess.Popen([sys.executable, "-m", "lpj_report.cli", "build", "--wave", WAVE,
-                             *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def _finished(process: subprocess.Popen) -> None:
-    out, err = process.communicate(timeout=900)
-    assert process.returncode == 0, out + err
-
-
 def _build_here(*args: str) -> None:
     """``lpj build`` in this process as in a new one: the cache's counters at zero, and no
     chart or compiled chapter of an earlier build of this process kept in memory."""
-    charts._RECIPES.clear()
-    charts._VARIANTS.clear()
-    chart_cache._ENTRIES.clear()
-    report_context._environment.cache_clear()
+    clear_memory()
     cache.STATS.clear()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
@@ -57,18 +39,14 @@ def _build_here(*args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
-    """Three builds of every format: without the cache, with an empty one, with it filled."""
+def builds(report, second_build, tmp_path_factory):
+    """Three builds of every format: without the cache (the session's second build), with an
+    empty one (the session's report build), and with the folder that one filled."""
     root = tmp_path_factory.mktemp("cache-builds")
-    store = root / "cache"
-    plain = _lpj("--out", str(root / "plain"), "--no-cache", cwd=root, cache_env=root / "never")
-    cold = _lpj("--out", str(root / "cold"), "--cache-dir", str(store), cwd=root,
-                cache_env=root / "other")
-    _finished(plain)
-    _finished(cold)
-    _build_here("--out", str(root / "warm"), "--cache-dir", str(store))
-    return SimpleNamespace(root=root, store=store, plain=root / "plain", cold=root / "cold",
-                           warm=root / "warm", warm_stats=dict(cache.STATS))
+    _build_here("--out", str(root / "warm"), "--cache-dir", str(report.store))
+    return SimpleNamespace(store=report.store, plain=second_build.out, cold=report.out,
+                           warm=root / "warm", warm_stats=dict(cache.STATS),
+                           plain_env=second_build.env_cache, cold_env=report.env_cache)
 
 
 def test_same_bytes_with_and_without_the_cache(builds):
@@ -77,9 +55,9 @@ def test_same_bytes_with_and_without_the_cache(builds):
     assert any(name.endswith(".png") for name in plain)
     for other in (builds.cold, builds.warm):
         files = _files(other)
-        assert sorted(files) == sorted(plain), other.name
+        assert sorted(files) == sorted(plain), str(other)
         differ = [name for name in plain if files[name] != plain[name]]
-        assert differ == [], f"{other.name}: {differ}"
+        assert differ == [], f"{other}: {differ}"
 
 
 def test_nothing_changed_reuses_everything_but_the_writing(builds):
@@ -92,8 +70,9 @@ def test_nothing_changed_reuses_everything_but_the_writing(builds):
 
 
 def test_no_cache_writes_nothing_and_cache_dir_wins(builds):
-    assert not (builds.root / "never").exists()       # LPJ_CACHE_DIR, but --no-cache
-    assert not (builds.root / "other").exists()       # LPJ_CACHE_DIR, but --cache-dir
+    assert not builds.plain_env.exists()       # LPJ_CACHE_DIR, but --no-cache
+    assert not builds.cold_env.exists()        # LPJ_CACHE_DIR, but --cache-dir
+    assert (builds.store / "build").is_dir()   # --cache-dir: kept there
 
 
 def test_a_corrupt_entry_is_rebuilt_never_trusted(builds, tmp_path):

@@ -1,27 +1,28 @@
 """Golden-file tests of the 2002 report (tests/golden.py): the rendered HTML and figures.csv must
 equal the reviewed files in tests/golden/; chart SVGs must be byte-identical across builds and
-processes. Accept a reviewed change with `python -m tests.golden accept` (make golden-accept)."""
+processes (the other process: the session's second ``lpj build``, tests/built.py). Accept a
+reviewed change with `python -m tests.golden accept` (make golden-accept)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import golden
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from built import NAME
 
 
 @pytest.fixture(scope="module")
-def current() -> dict[str, golden.Golden]:
-    return {g.name: g for g in golden.outputs()}
+def context() -> dict:
+    """The golden context (tests/golden.py), built once for the golden HTML and the charts."""
+    return golden.golden_context()
+
+
+@pytest.fixture(scope="module")
+def current(context) -> dict[str, golden.Golden]:
+    return {g.name: g for g in golden.outputs(context)}
 
 
 @pytest.mark.parametrize("name", ["report.html", "figures.csv"])
@@ -59,31 +60,20 @@ def _svg_hashes(context: dict) -> list[str]:
     return hashes
 
 
-SUBPROCESS = """
-import hashlib, json, sys
-sys.path.insert(0, "tests")
-import golden
-ctx = golden.golden_context()
-out = []
-for s in [ctx.get("introduction") or {}, *ctx["chapters"], *ctx.get("appendices", [])]:
-    for b in s.get("blocks", []):
-        if b.get("type") == "figure":
-            out.append(hashlib.sha256(b["svg"].encode("utf-8")).hexdigest())
-print(json.dumps(out))
-"""
+CHART_IMG = r'<img class="chart" src="data:image/svg\+xml;{}"'
 
 
-def test_chart_svgs_are_identical_across_builds_and_processes(current):
-    first = _svg_hashes(golden.golden_context())
-    second = _svg_hashes(golden.golden_context())
+def test_chart_svgs_are_identical_across_builds_and_processes(context, current, second_build):
+    first = _svg_hashes(context)
+    second = _svg_hashes(golden.golden_context())   # drawn again in this process
     assert first and first == second
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    run = subprocess.run([sys.executable, "-c", SUBPROCESS], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True)
-    assert json.loads(run.stdout.strip().splitlines()[-1]) == first
+    # another process (other hash seed and folder, no cache): the session's second lpj build
+    page = (second_build.out / f"{NAME}.html").read_text(encoding="utf-8")
+    other = [hashlib.sha256(base64.b64decode(data)).hexdigest()
+             for data in re.findall(CHART_IMG.format("base64,([A-Za-z0-9+/=]+)"), page)]
+    assert other == first
     # and the golden HTML carries exactly these charts, in this order
-    in_html = re.findall(r'<img class="chart" src="data:image/svg\+xml;sha256,([0-9a-f]{64})"',
-                         current["report.html"].text)
+    in_html = re.findall(CHART_IMG.format("sha256,([0-9a-f]{64})"), current["report.html"].text)
     assert in_html == first
 
 
