@@ -26,10 +26,12 @@ from matplotlib.ticker import MaxNLocator
 
 from lpj_report import format as fmt
 from lpj_report.chart_checks import TEXT
+from lpj_report.charts import _RC
 
-#: the house style's sizes (pt) and colours, as :mod:`lpj_report.charts` sets them in matplotlib
-LABEL_PT, TICK_PT, VALUE_PT, LEGEND_PT = 9.0, 8.5, 8.0, 8.5
-GRID, AXIS = "#d9d9d9", "#595959"
+#: the house style's sizes (pt) and colours: those matplotlib is given (:mod:`lpj_report.charts`)
+LABEL_PT, TICK_PT, LEGEND_PT = _RC["ytick.labelsize"], _RC["xtick.labelsize"], _RC["legend.fontsize"]
+VALUE_PT = 8.0      # the value at the end of a bar, as the house style's bar charts write it
+GRID, AXIS = "#d9d9d9", _RC["axes.edgecolor"]
 PAD = 3.6           # around the chart (matplotlib's pad_inches 0.05)
 TICK_PAD = 3.5      # between a tick label and its axis
 LINE = 1.2          # line spacing of a wrapped label, in font sizes

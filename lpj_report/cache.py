@@ -36,7 +36,7 @@ import pickle
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -134,6 +134,19 @@ class Cache:
             STATS[f"unpicklable:{kind}"] += 1
             return
         self.put(kind, key, payload)
+
+    def object(self, kind: str, key: str | None, make: Callable[[], Any],
+               valid: Callable[[Any], bool]) -> Any:
+        """The object stored under ``kind``/``key`` when ``valid`` says it is one, else
+        ``make()``'s, stored there (``key`` None, or no folder: made and not kept)."""
+        if key is None or not self.enabled:
+            return make()
+        found = self.get_object(kind, key)
+        if found is not None and valid(found):
+            return found
+        value = make()
+        self.put_object(kind, key, value)
+        return value
 
 
 _NONE = Cache(None)

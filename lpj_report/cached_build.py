@@ -51,14 +51,14 @@ def load(wave: str | int, responses: Path | None, min_base: int | None, allow_lo
     store = cache.current()
     entry = (inputs or inputs_key(wave, responses, min_base, allow_low)) if store.enabled \
         else None
-    if entry is not None:
-        found = store.get_object("build", entry)
-        if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], Build):
-            return found
-    build = Build.load(Project(), wave, responses)
-    protect(build, min_base, allow_low)
-    variables = text_variables(build)
-    if entry is not None:
-        build.__dict__.pop("_members", None)   # the findings' working set, not needed after
-        store.put_object("build", entry, (build, variables))
-    return build, variables
+
+    def made() -> tuple[Any, dict[str, Any]]:
+        build = Build.load(Project(), wave, responses)
+        protect(build, min_base, allow_low)
+        variables = text_variables(build)
+        if entry is not None:
+            build.__dict__.pop("_members", None)   # the findings' working set, not needed after
+        return build, variables
+
+    return store.object("build", entry, made, lambda found: isinstance(found, tuple)
+                        and len(found) == 2 and isinstance(found[0], Build))

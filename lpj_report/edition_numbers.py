@@ -68,13 +68,9 @@ def make_cube(project, build, min_base: int | None = None, allow_low: bool = Fal
         raise EditionError(f"{MANIFEST.name}: figures that cannot be split by municipality: {bad}")
     store = cache.current()
     entry = cache.key("cube", inputs) if inputs is not None and store.enabled else None
-    found = store.get_object("cube", entry) if entry is not None else None
-    if isinstance(found, tuple) and len(found) == 4:
-        total, units, result, spread = found
-    else:
-        total, units, result, spread = _cube_parts(project, build, figures, config)
-        if entry is not None:
-            store.put_object("cube", entry, (total, units, result, spread))
+    total, units, result, spread = store.object(
+        "cube", entry, lambda: _cube_parts(project, build, figures, config),
+        lambda found: isinstance(found, tuple) and len(found) == 4)
     return Cube(project, build, figures, total, units, result, config, spread, entry=entry)
 
 
@@ -156,15 +152,9 @@ def edition_rows(cube: Cube, key: str) -> pd.DataFrame:
     the build cache with a cube that is (:func:`make_cube`'s ``inputs``)."""
     from lpj_report import cache
 
-    store = cache.current()
-    entry = cache.key("edition-rows", cube.entry, key) if cube.entry and store.enabled else None
-    found = store.get_object("edition-rows", entry) if entry is not None else None
-    if isinstance(found, pd.DataFrame):
-        return found
-    rows = _edition_rows(cube, key)
-    if entry is not None:
-        store.put_object("edition-rows", entry, rows)
-    return rows
+    entry = cache.key("edition-rows", cube.entry, key) if cube.entry else None
+    return cache.current().object("edition-rows", entry, lambda: _edition_rows(cube, key),
+                                  lambda found: isinstance(found, pd.DataFrame))
 
 
 def _edition_rows(cube: Cube, key: str) -> pd.DataFrame:

@@ -392,7 +392,8 @@ def workbook_bytes(context: Mapping, rows: pd.DataFrame, registry: Mapping, code
     sheets = _Sheets(buffer, ctx["meta"])
     labels = Labels(registry, codebook)
     blocks = _blocks(ctx)
-    own, survey = _by_figure(rows), _by_figure(whole)
+    own = _by_figure(rows)
+    survey = cache(lambda: _by_figure(whole))   # only if a sheet needs it
     entries = [(_sheet_name(b), f"{_sheet_name(b)}. {_plain(b['title'])}") for b in blocks]
     front = sheets.book.add_worksheet(wording()["sheet"]["front"][:31])
     _front(sheets, front, ctx, entries, mark)
@@ -404,8 +405,8 @@ def workbook_bytes(context: Mapping, rows: pd.DataFrame, registry: Mapping, code
         fid = block.get("figure")
         if fid in registry and fid in own:
             _figure_sheet(sheets, ws, block, own[fid], labels, mark, edition)
-        elif fid in registry and fid in survey:
-            _figure_sheet(sheets, ws, block, survey[fid], labels, mark, None)
+        elif fid in registry and whole is not None and fid in survey():
+            _figure_sheet(sheets, ws, block, survey()[fid], labels, mark, None)
         else:
             _table_sheet(sheets, ws, block, mark)
         ws.set_landscape()
