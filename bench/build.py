@@ -12,8 +12,9 @@ the kinds alternated so that a busy machine slows them alike; medians of ``--run
 * ``edit``: the same warm cache after a one-sentence edit of one chapter (a new sentence each
   run, in a copy of ``templates/chapters``), so the text, the HTML, the PDF and the DOCX are
   made again while data, figures, findings and charts come from the cache;
-* ``weasyprint``: WeasyPrint alone, a fresh interpreter rendering the build's HTML to PDF
-  (``lpj_report.render.render_pdf``: the same paged-media CSS and fonts);
+* ``weasyprint``: WeasyPrint alone, a fresh interpreter rendering the build's HTML to PDF as
+  one document (``lpj_report.render.render_pdf_whole``: the same print HTML, paged-media CSS
+  and fonts; the build renders it part by part and keeps the parts);
 * ``pdf``, ``docx``: ``lpj build --no-cache --formats pdf`` and ``--formats docx``, beside
   WeasyPrint alone and ``pandoc`` alone (``pandoc report.html -o report.docx``) on the same HTML.
 
@@ -35,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LPJ = str(Path(sys.executable).with_name("lpj"))
 NAME = "laering-paa-jobbet"
-PDF_ALONE = "import sys; from lpj_report import render; render.render_pdf(sys.argv[1], sys.argv[2])"
+PDF_ALONE = ("import sys; from lpj_report import render; "
+             "render.render_pdf_whole(sys.argv[1], sys.argv[2])")
 #: lpj build with the chapter sources of another folder (argv[1]); the rest of argv is lpj's
 EDITED = ("import sys; from pathlib import Path; from lpj_report import cli, report_context; "
           "report_context.CHAPTERS_DIR = Path(sys.argv[1]); sys.exit(cli.main(sys.argv[2:]))")

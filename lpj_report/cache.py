@@ -6,7 +6,8 @@ A build reuses what it computed before when nothing it was computed from has cha
 loaded, validated, derived and protected data with its figures, findings and text variables
 (:mod:`lpj_report.cached_build`), every chart (:mod:`lpj_report.chart_cache`: wide, narrow),
 every chart's PNG (:mod:`lpj_report.chart_files`), the chapters' compiled Jinja code
-(:mod:`lpj_report.chapters`) and the PDF and DOCX of an HTML (:mod:`lpj_report.publish`). Each
+(:mod:`lpj_report.chapters`), the PDF and DOCX of an HTML (:mod:`lpj_report.publish`) and each
+separately rendered part of a PDF (:mod:`lpj_report.pdf_parts`). Each
 entry's key is a SHA-256 over what it depends
 on, always including :func:`code_version` (the package's sources, the libraries' versions, the
 shipped fonts), so a changed input or changed code simply finds no entry; nothing is ever
@@ -52,8 +53,8 @@ _KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 STATS: Counter[str] = Counter()
 #: the libraries whose versions can change a cached value (numbers, charts, pickles)
 LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "matplotlib", "jinja2",
-             "markdown-it-py", "babel", "pandera", "weasyprint", "pydyf", "fonttools",
-             "pypandoc-binary", "openpyxl", "xlsxwriter")
+             "markdown-it-py", "babel", "pandera", "weasyprint", "pydyf", "pikepdf",
+             "fonttools", "pypandoc-binary", "openpyxl", "xlsxwriter")
 
 
 class Cache:

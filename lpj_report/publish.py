@@ -19,7 +19,10 @@ here, and an error there is raised here.
 
 With a build cache in use (:mod:`lpj_report.cache`) the PDF and the DOCX are kept by the bytes
 they are made from (the HTML, the DOCX's chart PNGs, ``templates/``, the code version): a build
-whose HTML did not change writes the stored files and hands the worker nothing.
+whose HTML did not change writes the stored files and hands the worker nothing. A PDF that
+must be made again is made part by part (:mod:`lpj_report.pdf_parts`), the worker reading and
+keeping the parts in the same cache: after a change to one chapter's text only that chapter is
+laid out again.
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ class PdfWorker:
         self._used = False
 
     def submit(self, html_path: Path, pdf_path: Path) -> None:
-        self._conn.send((str(html_path), str(pdf_path)))
+        """Render ``html_path`` into ``pdf_path``, with the build cache in use now (its parts)."""
+        folder = cache.current().folder
+        self._conn.send((str(html_path), str(pdf_path), None if folder is None else str(folder)))
         self._submitted = self._used = True
 
     @property
@@ -128,7 +133,9 @@ def _pdf_worker(conn) -> None:
             if job is None:
                 return
             try:
-                result = ("ok", str(render.render_pdf(*job)))
+                html_path, pdf_path, folder = job
+                with cache.using(cache.Cache(folder)):
+                    result = ("ok", str(render.render_pdf(html_path, pdf_path)))
             except BaseException as error:  # handed back to the parent, raised there
                 result = ("error", _picklable(error))
         found = [(w.category, str(w.message), w.filename, w.lineno) for w in caught]

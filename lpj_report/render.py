@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
-import gc
 import os
 import re
 import sys
@@ -32,6 +31,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from lpj_report import format as fmt
+from lpj_report import pdf_parts
 from lpj_report.chart_names import CHART_DIR, PNG_DPI, chart_file  # noqa: F401 (re-exported)
 from lpj_report.cli_errors import InputError
 from lpj_report.paths import ROOT, TEMPLATES_DIR
@@ -493,16 +493,12 @@ _PRINT_ONLY = re.compile(
     r'|<p class="(?:chart-files|back|scroll-hint)"[^>]*>.*?</p>\n?', re.S)
 
 
-def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
-    """A4 PDF/UA-1 from the HTML file: shipped fonts embedded, no clock in the bytes.
-
-    The paged-media rules (``templates/static/paged.css``: margin boxes, running notice, contents
-    page numbers) and the ``@font-face`` rules are added here, as author styles, so that the HTML
-    file itself stays plain, valid CSS for browsers.
-    """
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
-
+def print_html(html_path: Path | str) -> tuple[str, str]:
+    """The document WeasyPrint lays out, and its base URL: the HTML file without what print
+    never shows (:data:`_PRINT_ONLY`), its charts as :func:`print_charts` makes them, and the
+    paged-media rules (``templates/static/paged.css``: margin boxes, running notice, contents
+    page numbers) with the ``@font-face`` rules added as author styles, so that the HTML file
+    itself stays plain, valid CSS for browsers."""
     html_path = Path(html_path)
     text = html_path.read_text(encoding="utf-8")
     if "</head>" not in text:
@@ -510,23 +506,33 @@ def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
     text = print_charts(_PRINT_ONLY.sub("", text))
     paged = font_face_css() + "\n" + PAGED_CSS_FILE.read_text(encoding="utf-8")
     text = text.replace("</head>", f'<style media="print">\n{paged}</style>\n</head>', 1)
-    fonts = FontConfiguration()
+    return text, str(html_path.resolve().parent) + "/"
+
+
+def render_pdf(html_path: Path | str, pdf_path: Path | str) -> Path:
+    """A4 PDF/UA-1 from the HTML file: shipped fonts embedded, no clock in the bytes.
+
+    Rendered part by part (:mod:`lpj_report.pdf_parts`), each part kept in the build cache, so
+    that a change to one chapter renders that chapter again and not the whole document; the
+    pages, text, links, bookmarks and tags are those of :func:`render_pdf_whole`.
+    """
     pdf_path = Path(pdf_path)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    # WeasyPrint makes millions of small objects (boxes, styles, layouts) and keeps most of them
-    # to the end; Python's cycle collector would walk them again and again (a sixth of the time,
-    # in the PDF worker also the parent's data it inherits). Off while rendering: a few MB more.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        HTML(string=text, base_url=str(html_path.resolve().parent) + "/").write_pdf(
-            pdf_path,
-            font_config=fonts,
-            pdf_variant="pdf/ua-1",
-        )
-    finally:
-        if collecting:
-            gc.enable()
+    return pdf_parts.write_pdf(*print_html(html_path), pdf_path)
+
+
+def render_pdf_whole(html_path: Path | str, pdf_path: Path | str) -> Path:
+    """The same PDF from WeasyPrint alone, the whole document at once: what the part-by-part
+    PDF is checked against (tests/test_pdf_parts.py) and the benchmark's reference."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    text, base_url = print_html(html_path)
+    pdf_path = Path(pdf_path)
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    with pdf_parts.collector_off():
+        HTML(string=text, base_url=base_url).write_pdf(
+            pdf_path, font_config=FontConfiguration(), pdf_variant="pdf/ua-1")
     return pdf_path
 
 
