@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from built import _session_builds, report, second_build, shared_folder  # noqa: F401, I001  (fixtures)
+from built import _session_builds, hasle_edition, report, second_build, shared_folder  # noqa: F401, I001
 from hypothesis import strategies as st
 
 from lpj_report.codebook import Codebook, Variable, default_codebook, load_codebook
