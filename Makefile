@@ -102,9 +102,20 @@ help: ## List the targets
 
 venv: $(STAMP) ## Create .venv and install the project with its dev tools
 
+# The pinned packages go in with uv (its version pinned in constraints.txt too): on a fresh clone
+# it installs them in about a third of pip's time, bytecode compiled as pip does (without it every
+# process compiles pandas, matplotlib, … again when PYTHONDONTWRITEBYTECODE is set). When uv
+# cannot be installed (no PyPI, no wheel for the platform), pip installs the same pins.
 $(STAMP): pyproject.toml constraints.txt
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
-	python3 -m venv $(VENV) && $(VENV)/bin/pip install -c constraints.txt -e '.[dev]'
+	python3 -m venv $(VENV)
+	if $(VENV)/bin/pip install -q -c constraints.txt uv; then \
+	  $(VENV)/bin/uv pip install --python $(VENV)/bin/python --compile-bytecode \
+	    -c constraints.txt -e '.[dev]'; \
+	else \
+	  echo "uv could not be installed: installing with pip"; \
+	  $(VENV)/bin/pip install -c constraints.txt -e '.[dev]'; \
+	fi
 	touch $@
 
 # apt_install PACKAGES…: install with apt-get when root, else say what to install and fail.

@@ -12,7 +12,8 @@ Both builds are made once per test session, not once per pytest-xdist worker: th
 that asks builds them in the session's shared temporary folder (the parent of the workers' own
 ones) under a file lock, and stores what the tests read of the in-process build (the prepared
 context, the log records and warnings as text); every other worker waits for the lock and reads
-the same values back.
+the same values back. :func:`once_per_session` does the same for a folder other test files read
+alike (``hasle_edition``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import threading
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -41,6 +44,7 @@ NAME = build_module.NAME
 OUTPUTS = ("figures.json", "figures.csv", "figures-excel.csv", "tabeller.xlsx", f"{NAME}.html",
            f"{NAME}.pdf", f"{NAME}.docx")
 SECOND_BUILD_TIMEOUT = 900  # s
+SHARED_BUILD_TIMEOUT = 900  # s: how long a worker waits for another's once_per_session
 
 
 class _Records(logging.Handler):
@@ -207,3 +211,45 @@ def second_build(_session_builds):
     assert status == 0, f"second lpj build exited {status}:\n{stderr}"
     return SimpleNamespace(out=folder / "report", stdout=stdout, stderr=stderr,
                            env_cache=folder / "env-cache")
+
+
+def once_per_session(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder ``name`` in the session's shared folder, filled by ``make(folder)`` once per
+    test session: by the first pytest-xdist worker that asks, under a file lock; the others wait
+    for the lock and read the same folder.
+
+    What ``make`` raised is recorded, so that the workers after it fail at once with its
+    traceback instead of waiting or building again; a worker that dies while building releases
+    the lock with its process, and one that hangs makes the others fail after
+    :data:`SHARED_BUILD_TIMEOUT` seconds."""
+    shared = shared_folder(tmp_path_factory)
+    folder, outcome = shared / name, shared / f"{name}.outcome"
+    with FileLock(shared / f"{name}.lock", timeout=SHARED_BUILD_TIMEOUT):
+        if not outcome.exists():
+            shutil.rmtree(folder, ignore_errors=True)   # what a worker that died left behind
+            folder.mkdir()
+            try:
+                make(folder)
+                error = ""
+            except Exception:
+                error = traceback.format_exc()
+            temp = outcome.with_suffix(".tmp")
+            temp.write_text(error, encoding="utf-8")
+            os.replace(temp, outcome)
+    error = outcome.read_text(encoding="utf-8")
+    if error:
+        pytest.fail(f"building {name} raised:\n{error}", pytrace=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def hasle_edition(tmp_path_factory, _build_cache) -> Path:
+    """The 2002 edition of Hasle, the smallest municipality (HTML, figures and workbook), built
+    through ``lpj build --kommune`` (cache: the session's, ``_build_cache``) once per test
+    session for tests/test_editions.py and tests/test_diff.py, which read the same files; its
+    folder ``kommuner/hasle``. The tests only read it."""
+    def make(out: Path) -> None:
+        assert cli.main(["build", "--wave", WAVE, "--kommune", "Hasle", "--formats", "html",
+                         "--out", str(out)]) == 0
+
+    return once_per_session(tmp_path_factory, "hasle-edition", make) / "kommuner" / "hasle"

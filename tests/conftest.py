@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from built import _session_builds, report, second_build, shared_folder  # noqa: F401, I001  (fixtures)
+from built import _session_builds, hasle_edition, report, second_build, shared_folder  # noqa: F401, I001
 from hypothesis import strategies as st
 
 from lpj_report.codebook import Codebook, Variable, default_codebook, load_codebook
@@ -129,6 +129,30 @@ def write_format(raw: pd.DataFrame, folder: Path, fmt: str, codebook: Codebook,
     suffix, dialect = FORMATS[fmt]
     name = f"{stem}-{fmt}{suffix}" if fmt == "excel-da" else f"{stem}{suffix}"
     return write_responses(raw, folder / name, dialect=dialect, codebook=codebook)
+
+
+#: The test files that take longest, longest first (measured on two cores, docs/quality.md,
+#: "Timings"). With ``--dist loadfile`` each file is one piece of work, handed out in collection
+#: order (``--no-loadscope-reorder`` in pyproject.toml; pytest-xdist would otherwise order the
+#: files by their number of tests, which put the 75-second generator test near the end). Starting
+#: the long files first leaves only short ones for the end, so both workers finish together
+#: instead of one waiting idle for the other's last long file. The other files follow in their
+#: usual order; a file missing here is only scheduled later, never left out.
+LONGEST_FIRST = (
+    "test_reconstruction.py", "test_build_quality.py", "test_report_text.py",
+    "test_chapter4_text.py", "test_render.py", "test_one_pipeline.py", "test_chapter5_text.py",
+    "test_editions.py", "test_diff.py", "test_suppression.py", "test_cache.py",
+    "test_inputs_hardening.py", "test_golden.py", "test_handover.py", "test_writers_stay_home.py",
+    "test_chapter3_text.py", "test_null_learning.py", "test_preview.py", "test_cli_values.py",
+    "test_editrules.py", "test_fuzz_inputs.py", "test_validate.py", "test_load_property.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long test files first (:data:`LONGEST_FIRST`); within a file the tests keep their
+    order."""
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -39,14 +39,15 @@ ATTITUDES = ("holdning_uden_for_omraade", "holdning_stabilitet", "holdning_ikke_
 # --------------------------------------------------------------------------- helpers
 
 def chapter(build: Build) -> dict:
-    """Kapitel 3 alone, rendered from the build's figures and findings."""
+    """Kapitel 3 alone, rendered from the build's figures and findings, without the charts
+    (empty SVGs): the tests read its text, which is the same either way."""
     project = build.project
     views = build_views(project.figures, build.figures, project.codebook)
     results = finding_views(build.findings, project.findings, project.registry, views,
                             project.codebook)
     variables = {"F": views, "R": results, "W": wave_facts(build), "O": words(),
                  "Y": {"year": "", "changes": []}, "D": {}, "_codebook": project.codebook,
-                 "_claims": []}
+                 "_claims": [], "_charts": False}
     sec = section(CHAPTER, chapter_environment(build), variables, views, project.registry)
     return {"section": sec, "F": views, "R": results}
 

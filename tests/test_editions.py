@@ -28,12 +28,11 @@ def codebook():
 
 
 @pytest.fixture(scope="module")
-def hasle(tmp_path_factory):
-    """The smallest municipality's edition (HTML and figures), built through the command."""
-    out = tmp_path_factory.mktemp("editions")
-    assert cli.main(["build", "--wave", "2002", "--kommune", "Hasle", "--formats", "html",
-                     "--out", str(out)]) == 0
-    return out / "kommuner" / SMALLEST
+def hasle(hasle_edition):
+    """The smallest municipality's edition (HTML and figures), built through the command
+    (tests/built.py: once per session, tests/test_diff.py reads it too)."""
+    assert hasle_edition.name == SMALLEST
+    return hasle_edition
 
 
 def text_of(html: str) -> str:
