@@ -141,7 +141,7 @@ def write_format(raw: pd.DataFrame, folder: Path, fmt: str, codebook: Codebook,
 LONGEST_FIRST = (
     "test_reconstruction.py", "test_build_quality.py", "test_report_text.py",
     "test_chapter4_text.py", "test_render.py", "test_one_pipeline.py", "test_chapter5_text.py",
-    "test_editions.py", "test_diff.py", "test_suppression.py", "test_cache.py",
+    "test_editions.py", "test_diff.py", "test_suppression.py", "test_cache.py", "test_pdf_parts.py",
     "test_inputs_hardening.py", "test_golden.py", "test_handover.py", "test_writers_stay_home.py",
     "test_chapter3_text.py", "test_null_learning.py", "test_preview.py", "test_cli_values.py",
     "test_editrules.py", "test_fuzz_inputs.py", "test_validate.py", "test_load_property.py",
