@@ -63,16 +63,18 @@ def facts_of(document) -> Part:
                 anchor_pages=anchor_pages)
 
 
-def keep_links(document) -> None:
-    """Give every link to an anchor outside ``document`` a stand-in anchor on its last page, so
-    that WeasyPrint writes the link (by name) instead of dropping it; :func:`join` points the
-    name at the real anchor."""
+def keep_links(document, elsewhere: frozenset[str]) -> None:
+    """Give every link to an anchor of ``elsewhere`` (the anchors of the other parts) that
+    ``document`` does not hold a stand-in anchor on its last page, so that WeasyPrint writes the
+    link (by name) instead of dropping it; :func:`join` points the name at the real anchor. A
+    link to an anchor no part holds is left to WeasyPrint, which drops it with an error, as it
+    does in a whole document."""
     if not document.pages:
         return
     present = {anchor for page in document.pages for anchor in page.anchors}
     missing = sorted({target for page in document.pages
                       for kind, target, _, _ in page.links
-                      if kind == "internal" and target not in present})
+                      if kind == "internal" and target not in present and target in elsewhere})
     for anchor in missing:
         document.pages[-1].anchors[anchor] = _STAND_IN
 

@@ -41,6 +41,9 @@ from lpj_report import cache, pdf_join
 _PART = re.compile(r'(?=<section class="part )')
 _COVER_TITLE = re.compile(r'<header class="cover">\s*<h1[^>]*>(.*?)</h1>', re.S)
 _TOC_LINK = re.compile(r'<a href="#([^"]+)"')
+#: what WeasyPrint makes an anchor of: an element's id, an ``<a>``'s name; a link to one
+_ANCHOR = re.compile(r"""<[^>]*?\bid\s*=\s*["']([^"']+)["']|<a\b[^>]*?\bname\s*=\s*["']([^"']+)["']""")
+_LINK = re.compile(r"""\bhref\s*=\s*["']#([^"']+)["']""")
 #: a reference WeasyPrint would resolve against the HTML file's folder (print keeps none: the
 #: charts are data URLs, the fonts file URLs, the links to chart files are left out)
 _RELATIVE = re.compile(r"""(?<![\w-])(?:src|href)\s*=\s*["']?(?![#"']|[a-zA-Z][\w+.-]*:)"""
@@ -118,16 +121,19 @@ class _Renderer:
         self.store = cache.current()
         self.version = cache.code_version() if self.store.enabled else ""
 
-    def part(self, html: str, *, write: bool = True) -> pdf_join.Part:
-        """The rendered document (with its PDF when ``write``), from the cache when kept."""
+    def part(self, html: str, *, write: bool = True,
+             elsewhere: frozenset[str] = frozenset()) -> pdf_join.Part:
+        """The rendered document (with its PDF when ``write``), from the cache when kept;
+        ``elsewhere``: the anchors of the other parts its links may point to."""
         # the folder matters only to a relative reference (a build writes into a new folder)
         where = self.base_url if _RELATIVE.search(html) else ""
-        key = cache.key("pdf-part", self.version, where, write, html)
+        elsewhere = frozenset(target for target in _LINK.findall(html) if target in elsewhere)
+        key = cache.key("pdf-part", self.version, where, write, sorted(elsewhere), html)
         return self.store.object("pdf-part", key if self.store.enabled else None,
-                                 lambda: self._render(html, write),
+                                 lambda: self._render(html, write, elsewhere),
                                  lambda value: isinstance(value, pdf_join.Part))
 
-    def _render(self, html: str, write: bool) -> pdf_join.Part:
+    def _render(self, html: str, write: bool, elsewhere: frozenset[str]) -> pdf_join.Part:
         from weasyprint import HTML
 
         document = HTML(string=html, base_url=self.base_url).render(
@@ -135,7 +141,7 @@ class _Renderer:
         facts = pdf_join.facts_of(document)
         if not write:
             return facts
-        pdf_join.keep_links(document)
+        pdf_join.keep_links(document, elsewhere)
         return facts.with_pdf(document.write_pdf(pdf_variant="pdf/ua-1"))
 
 
@@ -148,19 +154,28 @@ def write_pdf(text: str, base_url: str, pdf_path: Path) -> Path:
     """
     pieces = split(text)
     renderer = _Renderer(base_url)
+    anchors = [frozenset(a or b for a, b in _ANCHOR.findall(piece))
+               for piece in (pieces.front, *pieces.parts)]
+
+    def elsewhere(n: int) -> frozenset[str]:
+        """The anchors of every piece but the ``n``-th (0: the front matter)."""
+        return frozenset().union(*(found for i, found in enumerate(anchors) if i != n))
+
     with collector_off():
         front_pages = renderer.part(pieces.document(pieces.front, _PLACEHOLDER), write=False).pages
         for _ in range(3):
             parts, pages_of = [], {}
             number = front_pages
-            for content in pieces.parts:
-                part = renderer.part(pieces.document(content, part_css(pieces.title, number + 1)))
+            for n, content in enumerate(pieces.parts, 1):
+                part = renderer.part(pieces.document(content, part_css(pieces.title, number + 1)),
+                                     elsewhere=elsewhere(n))
                 for anchor, page in part.anchor_pages.items():
                     pages_of.setdefault(anchor, number + 1 + page)
                 parts.append(part)
                 number += part.pages
             front = renderer.part(pieces.document(pieces.front,
-                                                  contents_css(pieces.front, pages_of)))
+                                                  contents_css(pieces.front, pages_of)),
+                                  elsewhere=elsewhere(0))
             if front.pages == front_pages:
                 break
             front_pages = front.pages

@@ -138,3 +138,21 @@ def test_a_relative_reference_keys_a_part_by_its_folder():
 def test_the_2002_report_in_parts_is_the_whole_document(report, tmp_path):
     whole = render.render_pdf_whole(report.html, tmp_path / "whole.pdf")
     assert_same_pdf(report.pdf, whole, tmp_path, dpi=30)
+
+
+def test_a_link_to_no_anchor_is_dropped_with_weasyprints_error_as_in_the_whole(demo_html,
+                                                                               tmp_path, caplog):
+    text = demo_html.read_text(encoding="utf-8")
+    first = text.index('<section class="part chapter" id="kapitel-2"')
+    paragraph = text.index("<p>", first)
+    broken = tmp_path / "broken" / demo_html.name
+    broken.parent.mkdir()
+    broken.write_text(text[:paragraph] + '<p><a href="#ingen-steder">Se ingen steder</a> og '
+                      '<a href="#bilag-a">bilag A</a>.</p>\n' + text[paragraph:], encoding="utf-8")
+    with caplog.at_level("ERROR", logger="weasyprint"):
+        joined = render.render_pdf(broken, tmp_path / "joined.pdf")
+    assert "No anchor #ingen-steder for internal URI reference" in caplog.text
+    whole = render.render_pdf_whole(broken, tmp_path / "whole.pdf")
+    assert_same_pdf(joined, whole, tmp_path)
+    targets = {link[1] for page in structure(joined)["links"] for link in page[3]}
+    assert "bilag-a" in targets and "ingen-steder" not in targets
