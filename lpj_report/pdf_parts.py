@@ -42,8 +42,9 @@ _PART = re.compile(r'(?=<section class="part )')
 _COVER_TITLE = re.compile(r'<header class="cover">\s*<h1[^>]*>(.*?)</h1>', re.S)
 _TOC_LINK = re.compile(r'<a href="#([^"]+)"')
 #: what WeasyPrint makes an anchor of: an element's id, an ``<a>``'s name; a link to one
-_ANCHOR = re.compile(r"""<[^>]*?\bid\s*=\s*["']([^"']+)["']|<a\b[^>]*?\bname\s*=\s*["']([^"']+)["']""")
-_LINK = re.compile(r"""\bhref\s*=\s*["']#([^"']+)["']""")
+_ANCHOR = re.compile(r"""<[^>]*?(?<![\w-])id\s*=\s*["']([^"']+)["']"""
+                     r"""|<a\b[^>]*?(?<![\w-])name\s*=\s*["']([^"']+)["']""")
+_LINK = re.compile(r"""(?<![\w-])href\s*=\s*["']#([^"']+)["']""")
 #: a reference WeasyPrint would resolve against the HTML file's folder (print keeps none: the
 #: charts are data URLs, the fonts file URLs, the links to chart files are left out)
 _RELATIVE = re.compile(r"""(?<![\w-])(?:src|href)\s*=\s*["']?(?![#"']|[a-zA-Z][\w+.-]*:)"""

@@ -156,3 +156,10 @@ def test_a_link_to_no_anchor_is_dropped_with_weasyprints_error_as_in_the_whole(d
     assert_same_pdf(joined, whole, tmp_path)
     targets = {link[1] for page in structure(joined)["links"] for link in page[3]}
     assert "bilag-a" in targets and "ingen-steder" not in targets
+
+
+def test_anchors_and_links_are_read_as_weasyprint_reads_them():
+    found = pdf_parts._ANCHOR.findall('<h2 id="a"><div data-id="b"><a name="c"><a data-name="d">'
+                                      '<p class="x" id="e">')
+    assert [a or b for a, b in found] == ["a", "c", "e"]
+    assert pdf_parts._LINK.findall('<a href="#x"><a data-href="#y"><a href="figur.svg">') == ["x"]
