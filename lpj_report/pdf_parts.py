@@ -40,7 +40,6 @@ from lpj_report import cache, pdf_join
 #: the document's parts begin where a ``section.part`` begins (templates/report.html.j2)
 _PART = re.compile(r'(?=<section class="part )')
 _COVER_TITLE = re.compile(r'<header class="cover">\s*<h1[^>]*>(.*?)</h1>', re.S)
-_TOC_LINK = re.compile(r'<a href="#([^"]+)"')
 #: what WeasyPrint makes an anchor of: an element's id, an ``<a>``'s name; a link to one
 _ANCHOR = re.compile(r"""<[^>]*?(?<![\w-])id\s*=\s*["']([^"']+)["']"""
                      r"""|<a\b[^>]*?(?<![\w-])name\s*=\s*["']([^"']+)["']""")
@@ -94,7 +93,7 @@ def contents_css(front: str, pages_of: dict[str, int]) -> str:
     """The contents' page numbers as text: the page of each linked anchor."""
     return "\n".join(
         f'.toc a[href="#{anchor}"]::after {{ content: leader(".") " " "{pages_of[anchor]}" }}'
-        for anchor in dict.fromkeys(_TOC_LINK.findall(front)) if anchor in pages_of)
+        for anchor in dict.fromkeys(_LINK.findall(front)) if anchor in pages_of)
 
 
 @contextlib.contextmanager

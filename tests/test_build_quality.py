@@ -20,7 +20,6 @@ import html
 import json
 import os
 import re
-import shutil
 import struct
 import subprocess
 import zipfile
@@ -31,6 +30,7 @@ import html_checks
 import pytest
 from built import NAME, OUTPUTS, SOURCE_DATE_EPOCH, WAVE
 from render_demo import demo_context
+from tools import tool as _tool
 
 from lpj_report import build as build_module
 from lpj_report import cli, render, report_context
@@ -38,11 +38,6 @@ from lpj_report import cli, render, report_context
 RESPONDENTS = "1.680"  # the 2002 reconstruction's response count, as the report prints it
 
 
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is missing: apt-get install -y {package} (or `make sysdeps`)")
-    return path
 
 
 def _run(*args: str) -> str:

@@ -29,6 +29,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from built import NAME, SOURCE_DATE_EPOCH, WAVE
+from tools import tool as _tool
 
 from lpj_report import cli, render
 from lpj_report import format as fmt
@@ -50,11 +51,6 @@ def _require(reason: str | None) -> None:
     pytest.skip(reason)
 
 
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is missing: apt-get install -y {package} (or `make sysdeps`)")
-    return path
 
 
 def _blocks(context: dict) -> list[dict]:

@@ -9,33 +9,28 @@ the real one is the session's 2002 build (tests/built.py).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from pdf_structure import structure
 from render_demo import demo_context
+from tools import tool as _tool
 
 from lpj_report import cache, pdf_parts, render
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is missing: apt-get install -y poppler-utils")
-    return path
-
-
 def _pixels(pdf: Path, folder: Path, dpi: int) -> list[bytes]:
     folder.mkdir()
-    subprocess.run([_tool("pdftoppm"), "-r", str(dpi), "-png", str(pdf), str(folder / "p")],
+    subprocess.run([_tool("pdftoppm", "poppler-utils"), "-r", str(dpi), "-png", str(pdf),
+                    str(folder / "p")],
                    check=True)
     return [path.read_bytes() for path in sorted(folder.glob("p-*.png"))]
 
 
 def _text(pdf: Path) -> str:
-    return subprocess.run([_tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True,
+    return subprocess.run([_tool("pdftotext", "poppler-utils"), "-layout", str(pdf), "-"],
+                          capture_output=True,
                           text=True, check=True).stdout
 
 

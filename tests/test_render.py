@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import warnings
@@ -22,6 +21,7 @@ from pathlib import Path
 import html_checks
 import pytest
 from render_demo import LEVELS, demo_context
+from tools import tool as _tool
 
 from lpj_report import chart_files, charts, print_svg, render
 from lpj_report import format as fmt
@@ -57,11 +57,6 @@ def built(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is missing: apt-get install -y {package}")
-    return path
 
 
 # --------------------------------------------------------------------------- context checks
