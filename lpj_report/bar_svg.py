@@ -17,6 +17,7 @@ Coordinates are points (1/72 in), as in matplotlib's SVG: the chart is as wide a
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -40,7 +41,10 @@ CAP = 1409 / 2048   # Liberation Sans' cap height (OS/2 sCapHeight / unitsPerEm)
 
 
 @functools.cache
-def _font(path: str) -> FT2Font:
+def _font(path: str, process: int) -> FT2Font:
+    """The font file opened once per process: FreeType reads it through a file descriptor,
+    whose position a forked editions worker would share with its siblings (two workers reading
+    the same file at once failed with "failed to load glyph")."""
     return FT2Font(path)
 
 
@@ -48,7 +52,7 @@ def _font(path: str) -> FT2Font:
 def text_width(text: str, size: float, path: str) -> float:
     """The advance width of ``text`` at ``size`` pt in the font file ``path``, in points
     (unhinted, with kerning, as matplotlib measures text for its SVG)."""
-    font = _font(path)
+    font = _font(path, os.getpid())
     font.set_size(size, 72)
     font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)
     return font.get_width_height()[0] / 64
