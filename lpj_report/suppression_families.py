@@ -9,6 +9,7 @@ attacker is assumed to know: :mod:`lpj_report.suppression`.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -391,45 +392,57 @@ def families_from_table(rows: pd.DataFrame, figures: list[Figure],
                         codebook: Codebook) -> list[Family]:
     """Families built from a figure table alone (one unit, no data): each figure on its own,
     with a hidden block for ``alle`` minus the shown groups. For figures.json files that carry
-    no suppression flags."""
-    families = []
+    no suppression flags.
+
+    A group's base is that of its first row; numerators are read per (group, category). The
+    table is read once, as plain values (pandas per figure and group cost more than the
+    family itself)."""
     registry = {f.id: f for f in figures}
-    for fid, part in rows.groupby("figure", sort=False):
-        fig = registry.get(fid)
-        if fig is None:
+    by_figure: dict[str, dict[str, dict]] = {}   # figure → group → {"base", "numerator"}
+    for fid, group, category, numerator, base in zip(
+            rows["figure"].tolist(), rows["group"].tolist(), rows["category"].tolist(),
+            rows["numerator"].tolist(), rows["base"].tolist(), strict=True):
+        if fid not in registry:
             continue
-        measures, cats = _measures([fig], codebook)
-        m_index = {m: i for i, m in enumerate(measures)}
-        fig_cats = {c: [m_index[m] for m in ms] for c, ms in cats[fid].items()}
-        groups = [g for g in dict.fromkeys(part["group"]) if g != ALL]
-        names = [("R", "alle", 0)] + [("X", "alle", 0, (fig.breakdown,), g) for g in groups]
-        first = part.drop_duplicates("group").set_index("group")["base"]
-        rest = float(first.get(ALL, 0)) - float(first.drop(ALL, errors="ignore").sum())
-        if groups and rest > 0:   # respondents without a value of the breakdown: hidden
-            names.append(("X", "alle", 0, (fig.breakdown,), MISSING))
-        value = np.zeros((len(names), len(measures)))
-        nn = len(measures) - 1
-        for i, name in enumerate(names[: 1 + len(groups)]):
-            g = ALL if i == 0 else name[4]
-            sub = part[part["group"] == g].set_index("category")
-            value[i, nn] = float(sub["base"].iloc[0]) if len(sub) else 0.0
-            for c, ms in fig_cats.items():
-                if len(ms) == 1 and c in sub.index and measures[ms[0]] not in (OTHER, "n"):
-                    value[i, ms[0]] = float(sub.loc[c, "numerator"])
-        if len(names) > 1 + len(groups):
-            value[-1] = value[0] - value[1:-1].sum(axis=0)
-        links = [{0: 1.0, **dict.fromkeys(range(1, len(names)), -1.0)}] if groups else []
-        fam = Family(key=fid, kind=_kind(fig), measures=measures, names=names, units=["alle"],
-                     value=value, links=links,
-                     share_sum=fig.statistic == "share" and not fig.categories,
-                     value_range=_range(fig, codebook))
-        base = fam.base
-        shows = frozenset(m for ms in fig_cats.values() for m in ms) | {nn}
-        for i, name in enumerate(names[: 1 + len(groups)]):
-            g = ALL if i == 0 else name[4]
-            cond = frozenset({("figure", frozenset([fid])), ("group", frozenset([g]))})
-            fam.rows.append(Row("alle", fid, g, cond, {i: 1.0}, fig_cats, shows, int(base[i])))
-        families.append(fam)
-    return families
+        cell = by_figure.setdefault(fid, {}).setdefault(group, {"base": base, "numerator": {}})
+        cell["numerator"][category] = numerator
+    return [_table_family(registry[fid], groups, codebook) for fid, groups in by_figure.items()]
 
 
+def _table_family(fig: Figure, by_group: dict[str, dict], codebook: Codebook) -> Family:
+    """One figure's family from its rows grouped by group (:func:`families_from_table`)."""
+    fid = fig.id
+    measures, cats = _measures([fig], codebook)
+    m_index = {m: i for i, m in enumerate(measures)}
+    fig_cats = {c: [m_index[m] for m in ms] for c, ms in cats[fid].items()}
+    groups = [g for g in by_group if g != ALL]
+    names = [("R", "alle", 0)] + [("X", "alle", 0, (fig.breakdown,), g) for g in groups]
+    shown = [float(by_group[g]["base"]) for g in groups]
+    total = float(by_group[ALL]["base"]) if ALL in by_group else 0.0
+    rest = total - math.fsum(b for b in shown if not math.isnan(b))
+    if groups and rest > 0:   # respondents without a value of the breakdown: hidden
+        names.append(("X", "alle", 0, (fig.breakdown,), MISSING))
+    value = np.zeros((len(names), len(measures)))
+    nn = len(measures) - 1
+    for i, name in enumerate(names[: 1 + len(groups)]):
+        cell = by_group.get(ALL if i == 0 else name[4])
+        if cell is None:
+            continue
+        value[i, nn] = float(cell["base"])
+        for c, ms in fig_cats.items():
+            if len(ms) == 1 and c in cell["numerator"] and measures[ms[0]] not in (OTHER, "n"):
+                value[i, ms[0]] = float(cell["numerator"][c])
+    if len(names) > 1 + len(groups):
+        value[-1] = value[0] - value[1:-1].sum(axis=0)
+    links = [{0: 1.0, **dict.fromkeys(range(1, len(names)), -1.0)}] if groups else []
+    fam = Family(key=fid, kind=_kind(fig), measures=measures, names=names, units=["alle"],
+                 value=value, links=links,
+                 share_sum=fig.statistic == "share" and not fig.categories,
+                 value_range=_range(fig, codebook))
+    base = fam.base
+    shows = frozenset(m for ms in fig_cats.values() for m in ms) | {nn}
+    for i, name in enumerate(names[: 1 + len(groups)]):
+        g = ALL if i == 0 else name[4]
+        cond = frozenset({("figure", frozenset([fid])), ("group", frozenset([g]))})
+        fam.rows.append(Row("alle", fid, g, cond, {i: 1.0}, fig_cats, shows, int(base[i])))
+    return fam
