@@ -20,10 +20,13 @@ from lpj_report.targets import NumberTarget, RankingTarget
 
 def _count_range(t: NumberTarget, n: int) -> tuple[int, int] | None:
     """The counts k of n that print as the target (a contiguous range), or None."""
-    low, high, _ = t.interval()
+    low, high, inclusive = t.interval()
     start = max(0, int(low * n / 100) - 1)
+    # t.holds(100·k/n) in whole numbers: low ≤ 100k/n ⇔ low.num·n ≤ 100k·low.den (n > 0)
+    ln, ld, hn, hd = low.numerator, low.denominator, high.numerator, high.denominator
     ks = [k for k in range(start, min(n, int(high * n / 100) + 1) + 1)
-          if t.holds(Fraction(100 * k, n))]
+          if ln * n <= 100 * k * ld
+          and (100 * k * hd <= hn * n if inclusive else 100 * k * hd < hn * n)]
     return (ks[0], ks[-1]) if ks else None
 
 
