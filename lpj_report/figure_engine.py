@@ -66,8 +66,9 @@ def _interval(statistic: str, num: float, base: int,
     return interval(statistic, num, base, spread)
 
 
-class _Codes:
-    """Category codes, condition masks and tick masks of one table, each computed once."""
+class Codes:
+    """Category codes, condition masks and tick masks of one table, each computed once (shared
+    by the figures and the findings of one build: :attr:`lpj_report.pipeline.Build.codes`)."""
 
     def __init__(self, df: pd.DataFrame):
         self.df = df
@@ -96,6 +97,10 @@ class _Codes:
                     allowed[cats.index(k) + 1] = True
             self._masks[key] = allowed[codes.astype(np.intp) + 1]
         return self._masks[key]
+
+    def answered(self, name: str) -> np.ndarray:
+        """Rows with a value (not missing) in a categorical column."""
+        return self.codes(name)[0] >= 0
 
     def mask(self, cond: dict[str, tuple[str, ...]]) -> np.ndarray:
         key = ("all", tuple(sorted((k, tuple(v)) for k, v in cond.items())))
@@ -133,7 +138,7 @@ def _by_group(mask: np.ndarray, group: np.ndarray | None, k: int) -> tuple[int, 
     return total, np.bincount(group[sel], minlength=k)
 
 
-def _counts(fig: Figure, data: _Codes, codebook: Codebook, scope: np.ndarray,
+def _counts(fig: Figure, data: Codes, codebook: Codebook, scope: np.ndarray,
             group: np.ndarray | None, k: int, wave: dict[str, Any] | None):
     """Per group (``None`` = alle, else the group's position): [(category, num, base, spread)]."""
     stat = fig.statistic
@@ -193,7 +198,7 @@ def _counts(fig: Figure, data: _Codes, codebook: Codebook, scope: np.ndarray,
     return out
 
 
-def figure_rows(fig: Figure, data: _Codes, codebook: Codebook, populations: dict,
+def figure_rows(fig: Figure, data: Codes, codebook: Codebook, populations: dict,
                 wave: dict[str, Any] | None) -> list[dict[str, Any]]:
     """All rows of one figure, in the order of :func:`lpj_report.figures.compute_figure`."""
     scope = data.mask(populations[fig.population]) & data.mask(fig.filter)
@@ -228,8 +233,10 @@ def figure_rows(fig: Figure, data: _Codes, codebook: Codebook, populations: dict
 
 
 def figure_table(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
-                 populations: dict, wave: dict[str, Any] | None = None) -> pd.DataFrame:
-    """The tidy figure table for every figure, in registry order (see the module docstring)."""
-    data = _Codes(df)
+                 populations: dict, wave: dict[str, Any] | None = None,
+                 codes: Codes | None = None) -> pd.DataFrame:
+    """The tidy figure table for every figure, in registry order (see the module docstring);
+    ``codes``: the table's :class:`Codes` when the caller keeps them (``codes.df`` is ``df``)."""
+    data = codes if codes is not None else Codes(df)
     rows = [r for fig in figures for r in figure_rows(fig, data, codebook, populations, wave)]
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from lpj_report.codebook import Codebook
+from lpj_report.figure_engine import Codes
 from lpj_report.figure_registry import (  # noqa: F401 (re-exported: the registry's names)
     ALL,
     COLUMNS,
@@ -122,19 +123,24 @@ def _statistic(fig, var, df, members, group, codebook, wave):
 
 
 def cell_members(fig: Figure, df: pd.DataFrame, codebook: Codebook, populations: dict,
-                 group: str, category: str) -> tuple[np.ndarray, np.ndarray]:
+                 group: str, category: str, codes: Codes | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """The respondents behind one cell of a figure: ``(base, hit)`` as boolean arrays over
     ``df`` for shares (``hit``: counted in the numerator), or ``(base, values)`` for a mean
     (values as floats, NaN where missing). The same rules as :func:`compute_figure`, so a test
-    on these respondents is a test of the printed number."""
+    on these respondents is a test of the printed number. Rows are selected by category code
+    (``codes``: the table's :class:`~lpj_report.figure_engine.Codes` when the caller keeps
+    them)."""
+    codes = codes if codes is not None else Codes(df)
     var = codebook[fig.variable]
-    members = _mask(df, populations[fig.population]) & _mask(df, fig.filter)
+    members = codes.mask(populations[fig.population]) & codes.mask(fig.filter)
     if group != ALL:
-        members &= (df[fig.breakdown] == group).to_numpy(bool)
+        members &= codes.isin(fig.breakdown, (group,))
     if fig.statistic == "share":
-        col = df[fig.variable]
-        valid = members & col.notna().to_numpy(bool) & ~col.isin(fig.exclude).to_numpy(bool)
-        return valid, valid & col.isin(fig.combine.get(category, (category,))).to_numpy(bool)
+        valid = members & codes.answered(fig.variable) & \
+            ~codes.isin(fig.variable, tuple(fig.exclude))
+        return valid, valid & codes.isin(fig.variable, tuple(fig.combine.get(category,
+                                                                             (category,))))
     if fig.statistic == "multi_share":
         ticks = df[var.columns].fillna(0).to_numpy(dtype=float) > 0
         answered = members & ticks.any(axis=1)
@@ -150,11 +156,12 @@ def cell_members(fig: Figure, df: pd.DataFrame, codebook: Codebook, populations:
 
 
 def compute_figures(df: pd.DataFrame, codebook: Codebook, figures: list[Figure],
-                    populations: dict, wave: dict[str, Any] | None = None) -> pd.DataFrame:
+                    populations: dict, wave: dict[str, Any] | None = None,
+                    codes: Codes | None = None) -> pd.DataFrame:
     """The tidy figure table for every registered figure, in registry order (the same rows as
     :func:`compute_figure` gives figure by figure; computed by :mod:`lpj_report.figure_engine`)."""
     from lpj_report.figure_engine import figure_table
 
-    return figure_table(df, codebook, figures, populations, wave)
+    return figure_table(df, codebook, figures, populations, wave, codes)
 
 

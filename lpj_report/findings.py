@@ -45,6 +45,7 @@ import pandas as pd
 
 from lpj_report import stats
 from lpj_report.codebook import Codebook
+from lpj_report.figure_engine import Codes
 from lpj_report.figures import Figure, category_keys, cell_members, group_keys
 from lpj_report.finding_registry import (  # noqa: F401 (re-exported)
     DIRECTIONS,
@@ -79,25 +80,33 @@ class Context:
     #: each cell's respondents, computed once per data (a build hands the same dict to each
     #: of its contexts, and a copy with another deff shares it)
     members: dict = field(default_factory=dict, repr=False, compare=False)
+    #: the data's category codes and selections (shared the same way)
+    codes: Codes | None = field(default=None, repr=False, compare=False)
     _shown: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.codes is None:
+            self.codes = Codes(self.data)
 
     def cell(self, c: Cell) -> tuple[np.ndarray, np.ndarray]:
         """``(base, hit)`` of one cell (:func:`lpj_report.figures.cell_members`), cached."""
         key = (c.figure, c.group, c.category)
         if key not in self.members:
             self.members[key] = cell_members(self.registry[c.figure], self.data, self.codebook,
-                                             self.populations, c.group, c.category)
+                                             self.populations, c.group, c.category, self.codes)
         return self.members[key]
 
     def shown(self, figure: str) -> dict[tuple[str, str], bool]:
         """The figure's rows in the figure table: (group, category) → withheld."""
-        if figure not in self._shown:
-            rows = self.figures[self.figures["figure"] == figure]
-            withheld = (rows["suppressed"].fillna(False).astype(bool) if "suppressed" in rows
-                        else pd.Series(False, index=rows.index))
-            self._shown[figure] = dict(zip(zip(rows["group"], rows["category"], strict=True),
-                                           withheld, strict=True))
-        return self._shown[figure]
+        if not self._shown:   # the whole table at once, read as plain values
+            table = self.figures
+            withheld = (table["suppressed"].fillna(False).astype(bool).tolist()
+                        if "suppressed" in table else [False] * len(table))
+            for fid, group, category, hidden in zip(
+                    table["figure"].tolist(), table["group"].tolist(),
+                    table["category"].tolist(), withheld, strict=True):
+                self._shown.setdefault(fid, {})[(group, category)] = hidden
+        return self._shown.get(figure, {})
 
     def cluster(self, mask: np.ndarray) -> np.ndarray | None:
         name = self.settings.cluster
@@ -110,10 +119,8 @@ class Context:
 
 
 def _mask(ctx: Context, f: Finding) -> np.ndarray:
-    mask = np.ones(len(ctx.data), dtype=bool)
-    for name, keys in {**ctx.populations[f.population], **f.filter}.items():
-        mask &= ctx.data[name].isin(keys).to_numpy(bool)
-    return mask
+    """The finding's respondents: its population and filter (a fresh array: callers narrow it)."""
+    return ctx.codes.mask({**ctx.populations[f.population], **f.filter}).copy()
 
 
 def _codes(col: pd.Series) -> np.ndarray:
@@ -155,9 +162,10 @@ def compute(f: Finding, ctx: Context) -> Result:
 
 
 def _chi2(f: Finding, ctx: Context) -> Result:
-    mask = _mask(ctx, f) & ctx.data[f.x].notna().to_numpy(bool) & ctx.data[f.y].notna().to_numpy(bool)
-    x = ctx.data.loc[mask, f.x].astype("object").to_numpy()
-    y = ctx.data.loc[mask, f.y].astype("object").to_numpy()
+    (cx, x_keys), (cy, y_keys) = ctx.codes.codes(f.x), ctx.codes.codes(f.y)
+    mask = _mask(ctx, f) & (cx >= 0) & (cy >= 0)
+    x = np.asarray(x_keys, dtype=object)[cx[mask]]
+    y = np.asarray(y_keys, dtype=object)[cy[mask]]
     n = int(mask.sum())
     groups, counts = np.unique(x, return_counts=True)
     big = groups[counts >= _min_base(ctx, f)]
@@ -190,30 +198,26 @@ def _hits(f: Finding, ctx: Context, mask: np.ndarray, category) -> tuple[np.ndar
     var = ctx.codebook[f.y]
     cats = category if isinstance(category, list | tuple) else [category]
     if var.kind == "multi":
-        ticks = ctx.data[var.columns].fillna(0).to_numpy(dtype=float) > 0
-        answered = mask & ticks.any(axis=1)
+        answered = mask & ctx.codes.any_ticked(var.columns)
         hit = np.zeros(len(ctx.data), dtype=bool)
         for c in cats:
-            hit |= ticks[:, var.keys.index(c)]
+            hit |= ctx.codes.ticked(var.columns[var.keys.index(c)])
         return answered, answered & hit
-    col = ctx.data[f.y]
-    answered = mask & col.notna().to_numpy(bool)
-    return answered, answered & col.isin(cats).to_numpy(bool)
+    answered = mask & ctx.codes.answered(f.y)
+    return answered, answered & ctx.codes.isin(f.y, tuple(cats))
 
 
 def _groups(f: Finding, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     con = f.contrast or {}
-    x = ctx.data[f.x]
-    return x.isin(con["a"]).to_numpy(bool), x.isin(con["b"]).to_numpy(bool)
+    return ctx.codes.isin(f.x, tuple(con["a"])), ctx.codes.isin(f.x, tuple(con["b"]))
 
 
 def _missing_named(f: Finding, ctx: Context, answered: np.ndarray) -> list[str]:
     """Keys a sentence names that have no answers: every key of group a, and those of group b
     when b is one or two named groups (a longer b reads as "the others")."""
     con = f.contrast or {}
-    x = ctx.data[f.x]
     named = list(con["a"]) + (list(con["b"]) if len(con["b"]) <= 2 else [])
-    return [k for k in named if not (answered & x.eq(k).to_numpy(bool)).any()]
+    return [k for k in named if not (answered & ctx.codes.isin(f.x, (k,))).any()]
 
 
 def _two_proportions(f: Finding, ctx: Context) -> Result:

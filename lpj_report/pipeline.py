@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from lpj_report.codebook import Codebook, load_codebook
+from lpj_report.figure_engine import Codes
 from lpj_report.figures import Figure, compute_figures, load_figures, load_populations
 from lpj_report.findings import Context, Registry, Result, evaluate, load_findings
 from lpj_report.paths import PUBLISHED_DIR
@@ -72,9 +73,14 @@ class Build:
         return cls(project, wave, load_responses(wave, project.codebook))
 
     @cached_property
+    def codes(self) -> Codes:
+        """The data's category codes and selections, shared by the figures and the findings."""
+        return Codes(self.data)
+
+    @cached_property
     def figures(self) -> pd.DataFrame:
         return compute_figures(self.data, self.project.codebook, self.project.figures,
-                               self.project.populations, self.wave.meta)
+                               self.project.populations, self.wave.meta, self.codes)
 
     @cached_property
     def _members(self) -> dict:
@@ -85,7 +91,7 @@ class Build:
         project = self.project
         return Context(self.data, project.codebook, project.registry, project.populations,
                        project.findings.settings, figures=self.figures, deff=deff,
-                       members=self._members)
+                       members=self._members, codes=self.codes)
 
     @cached_property
     def findings(self) -> dict[str, Result]:
