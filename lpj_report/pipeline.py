@@ -42,8 +42,19 @@ class Project:
     def findings(self) -> Registry:
         return load_findings(self.codebook, self.registry, self.populations)
 
+    @cached_property
+    def _published(self) -> dict[Path, Published]:
+        return {}
+
     def published(self, year: int) -> Published:
+        """The numbers, rankings and claims the publication of ``year`` printed (none for a
+        year without data/published/<year>), read once per project."""
         folder = PUBLISHED_DIR / str(year)
+        if folder not in self._published:
+            self._published[folder] = self._read_published(year, folder)
+        return self._published[folder]
+
+    def _read_published(self, year: int, folder: Path) -> Published:
         if not folder.exists():
             return Published(year, [], [], [])
         published = load_published(year, self.codebook, self.figures, folder)
