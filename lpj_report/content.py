@@ -278,12 +278,9 @@ def figure_view(fig: Figure, rows: pd.DataFrame, codebook: Codebook) -> FigureVi
 
 
 def build_views(figures: list[Figure], table: pd.DataFrame, codebook: Codebook) -> dict[str, FigureView]:
-    out = {}
-    for fig in figures:
-        rows = table[table["figure"] == fig.id]
-        if len(rows):
-            out[fig.id] = figure_view(fig, rows, codebook)
-    return out
+    parts = dict(iter(table.groupby("figure", sort=False)))
+    return {fig.id: figure_view(fig, parts[fig.id], codebook) for fig in figures
+            if fig.id in parts}
 
 
 # ------------------------------------------------------------------ charts and tables
