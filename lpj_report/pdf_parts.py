@@ -1,7 +1,7 @@
 """The PDF made part by part: each part rendered by WeasyPrint on its own, kept, and joined.
 
-Layer: render (imports :mod:`lpj_report.cache` and :mod:`lpj_report.pdf_join`; WeasyPrint only
-inside :func:`write_pdf`).
+Layer: render (imports :mod:`lpj_report.cache`, :mod:`lpj_report.pdf_join` and
+:mod:`lpj_report.pdf_pool`; WeasyPrint only inside :func:`write_pdf`).
 
 The print HTML (as :func:`lpj_report.render.render_pdf` makes it) is cut into the front matter
 (cover, colophon, contents, list of figures: everything in ``<main>`` before the first
@@ -17,6 +17,10 @@ The front matter is rendered last, its contents' page numbers given as text (the
 of the parts' anchors), so that ``target-counter`` is not needed across documents. Links to an
 anchor in another part are kept (WeasyPrint would drop a link whose anchor it does not see) and
 resolved when the parts are joined (:mod:`lpj_report.pdf_join`).
+
+The parts are rendered by two forked processes side by side (:mod:`lpj_report.pdf_pool`): a
+part is handed out as soon as the page count of the part before it is known, so one process lays
+out a part while the other writes the PDF of the one before.
 
 Every rendered part is kept in the build cache (kind ``pdf-part``) by its whole HTML and its two
 rules, so a build after a change to one chapter's text renders that chapter and the front matter
@@ -35,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lpj_report import cache, pdf_join
+from lpj_report import cache, pdf_join, pdf_pool
 
 #: the document's parts begin where a ``section.part`` begins (templates/report.html.j2)
 _PART = re.compile(r'(?=<section class="part )')
@@ -111,34 +115,41 @@ def collector_off() -> Iterator[None]:
 
 
 class _Renderer:
-    """Renders documents with one font configuration, keeping each in the build cache."""
+    """Renders documents with one font configuration; the cache key of each."""
 
     def __init__(self, base_url: str) -> None:
-        from weasyprint.text.fonts import FontConfiguration
-
         self.base_url = base_url
-        self.fonts = FontConfiguration()
+        self.fresh()
         self.store = cache.current()
         self.version = cache.code_version() if self.store.enabled else ""
 
-    def part(self, html: str, *, write: bool = True,
-             elsewhere: frozenset[str] = frozenset()) -> pdf_join.Part:
-        """The rendered document (with its PDF when ``write``), from the cache when kept;
-        ``elsewhere``: the anchors of the other parts its links may point to."""
+    def fresh(self) -> None:
+        """A font configuration of its own (a new process renders with its own)."""
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.fonts = FontConfiguration()
+
+    def links(self, html: str, elsewhere: frozenset[str]) -> frozenset[str]:
+        """The anchors of the other parts that ``html`` links to."""
+        return frozenset(target for target in _LINK.findall(html) if target in elsewhere)
+
+    def key(self, html: str, write: bool, elsewhere: frozenset[str]) -> str | None:
+        """The part's key in the build cache (None without one)."""
+        if not self.store.enabled:
+            return None
         # the folder matters only to a relative reference (a build writes into a new folder)
         where = self.base_url if _RELATIVE.search(html) else ""
-        elsewhere = frozenset(target for target in _LINK.findall(html) if target in elsewhere)
-        key = cache.key("pdf-part", self.version, where, write, sorted(elsewhere), html)
-        return self.store.object("pdf-part", key if self.store.enabled else None,
-                                 lambda: self._render(html, write, elsewhere),
-                                 lambda value: isinstance(value, pdf_join.Part))
+        return cache.key("pdf-part", self.version, where, write, sorted(elsewhere), html)
 
-    def _render(self, html: str, write: bool, elsewhere: frozenset[str]) -> pdf_join.Part:
+    def render(self, html: str, write: bool, elsewhere: frozenset[str],
+               ready) -> pdf_join.Part:
+        """Lay ``html`` out, hand its facts to ``ready``, then write its PDF (when ``write``)."""
         from weasyprint import HTML
 
         document = HTML(string=html, base_url=self.base_url).render(
             font_config=self.fonts, pdf_variant="pdf/ua-1")
         facts = pdf_join.facts_of(document)
+        ready(facts)
         if not write:
             return facts
         pdf_join.keep_links(document, elsewhere)
@@ -161,26 +172,31 @@ def write_pdf(text: str, base_url: str, pdf_path: Path) -> Path:
         """The anchors of every piece but the ``n``-th (0: the front matter)."""
         return frozenset().union(*(found for i, found in enumerate(anchors) if i != n))
 
-    with collector_off():
-        front_pages = renderer.part(pieces.document(pieces.front, _PLACEHOLDER), write=False).pages
+    with collector_off(), pdf_pool.Pool(renderer.render, renderer.fresh) as pool:
+        def ask(content: str, css: str, n: int, write: bool = True) -> pdf_pool.Ticket:
+            html = pieces.document(content, css)
+            links = renderer.links(html, elsewhere(n))
+            return pool.submit(html, write, links, renderer.key(html, write, links))
+
+        front_pages = pool.facts(ask(pieces.front, _PLACEHOLDER, 0, write=False)).pages
         for _ in range(3):
-            parts, pages_of = [], {}
+            tickets, pages_of = [], {}
             number = front_pages
             for n, content in enumerate(pieces.parts, 1):
-                part = renderer.part(pieces.document(content, part_css(pieces.title, number + 1)),
-                                     elsewhere=elsewhere(n))
-                for anchor, page in part.anchor_pages.items():
+                ticket = ask(content, part_css(pieces.title, number + 1), n)
+                facts = pool.facts(ticket)
+                for anchor, page in facts.anchor_pages.items():
                     pages_of.setdefault(anchor, number + 1 + page)
-                parts.append(part)
-                number += part.pages
-            front = renderer.part(pieces.document(pieces.front,
-                                                  contents_css(pieces.front, pages_of)),
-                                  elsewhere=elsewhere(0))
+                tickets.append(ticket)
+                number += facts.pages
+            front = pool.part(ask(pieces.front, contents_css(pieces.front, pages_of), 0))
             if front.pages == front_pages:
                 break
             front_pages = front.pages
         else:
             raise RuntimeError("the contents' page numbers keep changing the front matter's "
                                "length; the PDF cannot be laid out")
+        parts = [pool.part(ticket) for ticket in tickets]
+        pool.replay()
         pdf_join.join([front, *parts], pdf_path)
     return pdf_path

@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("charts", "charts as SVG and PNG, and their file names",
      ["charts", "chart_cache", "chart_checks", "chart_names", "pngs", "figure_charts", "bar_svg"]),
     ("render", "report contexts into HTML, PDF, DOCX, workbook and output files",
-     ["report_context", "edition_context", "paired", "render", "print_svg", "pdf_parts", "pdf_join",
+     ["report_context", "edition_context", "paired", "render", "print_svg", "pdf_parts", "pdf_pool", "pdf_join",
       "docx", "docx_reference",
       "chart_files", "publish", "output", "workbook", "folders", "verify_report", "plausibility_report"]),
     ("cli", "the commands",
