@@ -231,7 +231,11 @@ def run_duckdb(path: Path, factor: int) -> dict:
     project = bench_project()
     codebook, populations = project.codebook, project.populations
     meta = wave_meta(factor)
-    columns = {c: _sql_type(v) for v in codebook.questions for c in v.columns}
+    # the file's columns (an optional question, such as the cluster id, may be absent)
+    with path.open(encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\n").split(",")
+    types_of = {c: _sql_type(v) for v in codebook.questions for c in v.columns}
+    columns = {c: types_of[c] for c in header}
     types = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
     derived = derived_sql(codebook, meta)
     queries = [(fig, figure_sql(fig, codebook, populations)) for fig in project.figures]
