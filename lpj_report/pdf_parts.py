@@ -118,16 +118,12 @@ class _Renderer:
     """Renders documents with one font configuration; the cache key of each."""
 
     def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.fresh()
-        self.store = cache.current()
-        self.version = cache.code_version() if self.store.enabled else ""
-
-    def fresh(self) -> None:
-        """A font configuration of its own (a new process renders with its own)."""
         from weasyprint.text.fonts import FontConfiguration
 
+        self.base_url = base_url
         self.fonts = FontConfiguration()
+        self.store = cache.current()
+        self.version = cache.code_version() if self.store.enabled else ""
 
     def links(self, html: str, elsewhere: frozenset[str]) -> frozenset[str]:
         """The anchors of the other parts that ``html`` links to."""
@@ -172,7 +168,7 @@ def write_pdf(text: str, base_url: str, pdf_path: Path) -> Path:
         """The anchors of every piece but the ``n``-th (0: the front matter)."""
         return frozenset().union(*(found for i, found in enumerate(anchors) if i != n))
 
-    with collector_off(), pdf_pool.Pool(renderer.render, renderer.fresh) as pool:
+    with collector_off(), pdf_pool.Pool(renderer.render) as pool:
         def ask(content: str, css: str, n: int, write: bool = True) -> pdf_pool.Ticket:
             html = pieces.document(content, css)
             links = renderer.links(html, elsewhere(n))

@@ -3,14 +3,16 @@
 Layer: render (imports :mod:`lpj_report.cache` and :mod:`lpj_report.pdf_join`).
 
 A part's layout needs the page count of the parts before it (its first page number); its PDF
-does not. So each part goes to one of two helper processes, forked from this one with WeasyPrint
-already imported: the helper sends the part's facts (pages, anchors) as soon as the part is laid
-out, then its PDF once written, and while one helper writes a PDF the other lays out the next
-part. The parts the build cache holds are taken from it and never sent.
+does not. So the parts go to two helper processes, forked from this one: a helper sends a part's
+facts (pages, anchors) as soon as the part is laid out, then its PDF once written, and while one
+helper writes a PDF the other lays out the next part. The parts the build cache holds are taken
+from it and never sent.
 
-Each helper renders with a font configuration of its own; a part's bytes depend only on its
-HTML (the tests compare a PDF made this way with one rendered whole, and with one made from the
-cache). What WeasyPrint logs or warns while it renders a part is recorded in the helper and
+The first part to render is rendered here, before any helper exists: it loads the fonts into the
+font configuration (WeasyPrint writes each font face to a file once) and warms WeasyPrint's
+caches, and the helpers, forked after it, inherit both and only read them. A part's bytes depend
+only on its HTML (the tests compare a PDF made this way with one rendered whole, and with one
+made from the cache). What WeasyPrint logs or warns while it renders a part is recorded in the helper and
 logged or warned again here by :meth:`Pool.replay`, in the order the parts were asked for, as
 if they had been rendered one after the other in this process. Where ``fork`` is missing, or the
 machine has one core, the parts are rendered here, one after the other.
@@ -63,7 +65,7 @@ class _Capture(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-def _serve(conn, render: Render, fresh: Callable[[], None]) -> None:
+def _serve(conn, render: Render) -> None:
     """A helper's life: render each part sent, send its facts, then the part; exit on None."""
     capture = _Capture()
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
@@ -87,7 +89,6 @@ def _serve(conn, render: Render, fresh: Callable[[], None]) -> None:
 
     threading.Thread(target=read, daemon=True, name="lpj-pdf-jobs").start()
     try:
-        fresh()
         while (job := jobs.get()) is not None:
             index, html, write, elsewhere = job
             capture.records = []
@@ -133,9 +134,9 @@ class Pool:
     """Parts asked for in order (:meth:`submit`), their facts (:meth:`facts`) and the parts
     (:meth:`part`); use as a context manager (the helpers end with it)."""
 
-    def __init__(self, render: Render, fresh: Callable[[], None],
-                 kind: str = "pdf-part") -> None:
-        self._render, self._fresh, self._kind = render, fresh, kind
+    def __init__(self, render: Render, kind: str = "pdf-part") -> None:
+        self._render, self._kind = render, kind
+        self._warm = False   # a part rendered here (fonts loaded) before the first fork
         self._store = cache.current()
         self._tickets: list[Ticket] = []
         self._helpers: list[tuple[Any, int]] = []   # (connection, process id; 0: reaped)
@@ -152,8 +153,9 @@ class Pool:
         if isinstance(found, pdf_join.Part) and (found.pdf is not None or not write):
             ticket.facts = ticket.part = found
             return ticket
-        if not self._parallel:
+        if not self._parallel or not self._warm:
             self._here(ticket, html, write, elsewhere)
+            self._warm = True
             return ticket
         ticket.helper = self._helper()
         self._helpers[ticket.helper][0].send((ticket.index, html, write, elsewhere))
@@ -175,7 +177,7 @@ class Pool:
             pid = os.fork()
             if pid == 0:   # the helper
                 parent.close()
-                _serve(child, self._render, self._fresh)   # never returns
+                _serve(child, self._render)   # never returns
             child.close()
             self._helpers.append((parent, pid))
         number = self._next % HELPERS if len(self._helpers) == HELPERS else len(self._helpers) - 1

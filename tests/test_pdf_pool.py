@@ -36,7 +36,7 @@ PARTS = ("a", "bb", "wccc", "dddd", "eeeee", "ffffff", "ggggggg")
 def render_all(parallel: bool, caplog, keys: bool = False) -> tuple[list, list, list]:
     with caplog.at_level(logging.WARNING, logger="weasyprint"), \
             warnings.catch_warnings(record=True) as caught, \
-            pdf_pool.Pool(fake_render, lambda: None) as pool:
+            pdf_pool.Pool(fake_render) as pool:
         warnings.simplefilter("always")
         pool._parallel = parallel
         tickets = []
@@ -80,7 +80,7 @@ def test_parts_in_the_cache_are_not_rendered_again(caplog, tmp_path):
 
 def test_a_helpers_error_is_raised_here_with_what_it_logged_before(caplog):
     with caplog.at_level(logging.WARNING, logger="weasyprint"), \
-            pdf_pool.Pool(fake_render, lambda: None) as pool:
+            pdf_pool.Pool(fake_render) as pool:
         pool._parallel = True
         first = pool.submit("a", True, frozenset(), None)
         pool.facts(first)
