@@ -28,6 +28,7 @@ import queue
 import signal
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ def _serve(conn, render: Render) -> None:
                                   lambda facts, i=index: conn.send(("facts", i, facts)))
                     outcome = ("part", index, part)
                 except BaseException as error:  # noqa: BLE001  (raised again in the parent)
-                    outcome = ("error", index, _picklable(error))
+                    outcome = ("error", index, picklable(error))
             found = [(w.category, str(w.message), w.filename, w.lineno) for w in caught]
             conn.send((*outcome, capture.records, found))
     except (EOFError, KeyboardInterrupt):
@@ -120,14 +121,16 @@ def _ended(pid: int, timeout: float) -> bool:
         time.sleep(0.01)
 
 
-def _picklable(error: BaseException) -> BaseException:
+def picklable(error: BaseException) -> BaseException:
+    """``error`` when it survives pickling (to be raised in another process), else a
+    RuntimeError holding its whole traceback as text."""
     import pickle
 
     try:
-        pickle.dumps(error)
+        pickle.loads(pickle.dumps(error))
         return error
     except Exception:  # noqa: BLE001
-        return RuntimeError(f"{type(error).__name__}: {error}")
+        return RuntimeError("".join(traceback.format_exception(error)))
 
 
 class Pool:

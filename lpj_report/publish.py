@@ -31,12 +31,11 @@ import contextlib
 import logging
 import multiprocessing as mp
 import os
-import traceback
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from lpj_report import cache, chart_files, render
+from lpj_report import cache, chart_files, pdf_pool, render
 from lpj_report.paths import TEMPLATES_DIR
 
 WORKBOOK = "tabeller.xlsx"
@@ -137,7 +136,7 @@ def _pdf_worker(conn) -> None:
                 with cache.using(cache.Cache(folder)):
                     result = ("ok", str(render.render_pdf(html_path, pdf_path)))
             except BaseException as error:  # handed back to the parent, raised there
-                result = ("error", _picklable(error))
+                result = ("error", pdf_pool.picklable(error))
         found = [(w.category, str(w.message), w.filename, w.lineno) for w in caught]
         conn.send((*result, handler.records, found))
     except (EOFError, KeyboardInterrupt):
@@ -146,16 +145,6 @@ def _pdf_worker(conn) -> None:
         root.removeHandler(handler)
         conn.close()
         os._exit(0)  # no atexit handlers or buffers of the parent
-
-
-def _picklable(error: BaseException) -> BaseException:
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(error))
-        return error
-    except Exception:
-        return RuntimeError("".join(traceback.format_exception(error)))
 
 
 def _entry(kind: str, *paths: Path) -> str:
