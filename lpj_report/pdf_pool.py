@@ -57,9 +57,11 @@ class Ticket:
     caught: list[tuple[Any, str, str, int]] = field(default_factory=list)
 
 
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.NOTSET)
+class Records(logging.Handler):
+    """Log records kept as (logger, level, message), to be logged again in another process."""
+
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
         self.records: list[tuple[str, int, str]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -68,7 +70,7 @@ class _Capture(logging.Handler):
 
 def _serve(conn, render: Render) -> None:
     """A helper's life: render each part sent, send its facts, then the part; exit on None."""
-    capture = _Capture()
+    capture = Records()
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
         if isinstance(logger, logging.Logger):
             for handler in list(logger.handlers):

@@ -110,18 +110,9 @@ class PdfWorker:
         self.close()
 
 
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[tuple[str, int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.name, record.levelno, record.getMessage()))
-
-
 def _pdf_worker(conn) -> None:
     """The worker's life: import WeasyPrint, wait for one job, render, report, exit."""
-    handler = _Records()
+    handler = pdf_pool.Records(logging.WARNING)
     root = logging.getLogger()
     root.addHandler(handler)
     try:
