@@ -12,9 +12,9 @@ The first part to render is rendered here, before any helper exists: it loads th
 font configuration (WeasyPrint writes each font face to a file once) and warms WeasyPrint's
 caches, and the helpers, forked after it, inherit both and only read them. A part's bytes depend
 only on its HTML (the tests compare a PDF made this way with one rendered whole, and with one
-made from the cache). What WeasyPrint logs or warns while it renders a part is recorded in the helper and
-logged or warned again here by :meth:`Pool.replay`, in the order the parts were asked for, as
-if they had been rendered one after the other in this process. Where ``fork`` is missing, or the
+made from the cache). What WeasyPrint logs or warns while it renders a part is recorded in the
+helper and logged or warned again here by :meth:`Pool.replay`, in the order the parts were asked
+for, as if they had been rendered one after the other in this process. Where ``fork`` is missing, or the
 machine has one core, the parts are rendered here, one after the other.
 """
 
@@ -139,22 +139,27 @@ class Pool:
     """Parts asked for in order (:meth:`submit`), their facts (:meth:`facts`) and the parts
     (:meth:`part`); use as a context manager (the helpers end with it)."""
 
-    def __init__(self, render: Render, kind: str = "pdf-part") -> None:
+    def __init__(self, render: Render, kind: str = "pdf-part",
+                 parallel: bool | None = None) -> None:
+        """``parallel``: use the helpers (default: where ``fork`` exists and there are two
+        cores or more)."""
         self._render, self._kind = render, kind
         self._warm = False   # a part rendered here (fonts loaded) before the first fork
         self._store = cache.current()
         self._tickets: list[Ticket] = []
         self._helpers: list[tuple[Any, int]] = []   # (connection, process id; 0: reaped)
         self._next = 0
-        self._parallel = (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
+        if parallel is None:
+            parallel = (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
+        self._parallel = parallel
 
     # ------------------------------------------------------------------ asking
     def submit(self, html: str, write: bool, elsewhere: frozenset[str],
                key: str | None) -> Ticket:
-        """Ask for one part, ``key`` its cache key (None: not kept)."""
+        """Ask for one part, ``key`` its cache key (None: not kept, as without a cache)."""
         ticket = Ticket(len(self._tickets), key)
         self._tickets.append(ticket)
-        found = self._store.get_object(self._kind, key) if key and self._store.enabled else None
+        found = self._store.get_object(self._kind, key) if key is not None else None
         if isinstance(found, pdf_join.Part) and (found.pdf is not None or not write):
             ticket.facts = ticket.part = found
             return ticket
@@ -174,8 +179,11 @@ class Pool:
         self._keep(ticket)
 
     def _helper(self) -> int:
-        """The helper for the next part: the two in turn (the other may still be writing)."""
-        if len(self._helpers) < HELPERS:
+        """The helper for the next part: the two in turn (the other may still be writing),
+        each forked when first needed."""
+        number = self._next % HELPERS
+        self._next += 1
+        if number == len(self._helpers):
             parent, child = mp.Pipe()
             # os.fork, not multiprocessing.Process: this may run in the build's PDF worker,
             # a daemonic process, which multiprocessing allows no children
@@ -185,8 +193,6 @@ class Pool:
                 _serve(child, self._render)   # never returns
             child.close()
             self._helpers.append((parent, pid))
-        number = self._next % HELPERS if len(self._helpers) == HELPERS else len(self._helpers) - 1
-        self._next += 1
         return number
 
     # ------------------------------------------------------------------ waiting
@@ -225,19 +231,19 @@ class Pool:
         self._keep(ticket)
 
     def _keep(self, ticket: Ticket) -> None:
-        if ticket.key and self._store.enabled:
+        if ticket.key is not None:
             self._store.put_object(self._kind, ticket.key, ticket.part)
 
     # ------------------------------------------------------------------ ending
     def replay(self, upto: int | None = None) -> None:
         """Log and warn here what the helpers recorded, part by part in the order asked for
         (those up to ``upto``); each record once."""
+        # a part asked for and not waited for is waited for here, for its records; before an
+        # error, whatever becomes of it: the error raised is the one being reported
+        quietly = contextlib.suppress(Exception) if upto is not None else contextlib.nullcontext()
         for ticket in self._tickets[: None if upto is None else upto + 1]:
-            if ticket.helper is not None and ticket.part is None and ticket.index != upto:
-                # a part asked for and not waited for: its records too (before an error:
-                # whatever becomes of it, the error raised is the one being reported)
-                with contextlib.suppress(Exception) if upto is not None else \
-                        contextlib.nullcontext():
+            if ticket.part is None and ticket.index != upto:
+                with quietly:
                     self.part(ticket)
             for name, level, message in ticket.records:
                 logging.getLogger(name).log(level, "%s", message)

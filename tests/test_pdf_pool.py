@@ -36,9 +36,8 @@ PARTS = ("a", "bb", "wccc", "dddd", "eeeee", "ffffff", "ggggggg")
 def render_all(parallel: bool, caplog, keys: bool = False) -> tuple[list, list, list]:
     with caplog.at_level(logging.WARNING, logger="weasyprint"), \
             warnings.catch_warnings(record=True) as caught, \
-            pdf_pool.Pool(fake_render) as pool:
+            pdf_pool.Pool(fake_render, parallel=parallel) as pool:
         warnings.simplefilter("always")
-        pool._parallel = parallel
         tickets = []
         for n, html in enumerate(PARTS):
             ticket = pool.submit(html, n > 0, frozenset(), cache.key("test", html) if keys else None)
@@ -80,8 +79,7 @@ def test_parts_in_the_cache_are_not_rendered_again(caplog, tmp_path):
 
 def test_a_helpers_error_is_raised_here_with_what_it_logged_before(caplog):
     with caplog.at_level(logging.WARNING, logger="weasyprint"), \
-            pdf_pool.Pool(fake_render) as pool:
-        pool._parallel = True
+            pdf_pool.Pool(fake_render, parallel=True) as pool:
         first = pool.submit("a", True, frozenset(), None)
         pool.facts(first)
         failing = pool.submit("boom", True, frozenset(), None)
